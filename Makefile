@@ -1,0 +1,51 @@
+# Two commands for a newcomer: `make run` (set up, train if needed, run on the sample corpus) and
+# `make test`. Everything installs into .venv with the pinned versions in constraints.txt.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+MODEL := models/stance.skops
+TRAIN_DATA := datasets/stance/train.jsonl
+OUT := out
+
+.PHONY: run test train eval bench clean data help
+
+help:
+	@echo "make run    set up .venv, train the model if missing, run on datasets/sample/ into $(OUT)/"
+	@echo "make test   run the test suite"
+	@echo "make train  (re)train the stance model into $(MODEL)"
+	@echo "make eval   score the model, write reports/eval.md and reports/eval.json"
+	@echo "make bench  throughput benchmark, writes reports/bench.md"
+	@echo "make clean  remove .venv, models/, $(OUT)/ and caches"
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	touch $@
+
+$(MODEL): $(STAMP) $(TRAIN_DATA) $(wildcard pipeline/stance/*.py)
+	$(BIN)/stance-pipeline train --data $(TRAIN_DATA) --model $@
+
+run: $(STAMP) $(MODEL)
+	$(BIN)/stance-pipeline run --input datasets/sample --output $(OUT)
+
+train: $(STAMP)
+	$(BIN)/stance-pipeline train --data $(TRAIN_DATA) --model $(MODEL)
+
+eval: $(STAMP) $(MODEL)
+	$(BIN)/stance-pipeline eval --model $(MODEL)
+
+test: $(STAMP) $(MODEL)
+	$(BIN)/python -m pytest tests
+
+bench: $(STAMP) $(MODEL)
+	$(BIN)/python -m pipeline.bench
+
+# Rebuild datasets/stance/{train,test}.jsonl from the annotators' files in datasets/stance/parts/.
+data: $(STAMP)
+	$(BIN)/python datasets/stance/build.py
+
+clean:
+	rm -rf $(VENV) models $(OUT) .pytest_cache .hypothesis build *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

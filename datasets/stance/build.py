@@ -1,0 +1,129 @@
+"""Builds datasets/stance/{train,test}.jsonl from the writers' files in datasets/stance/parts/.
+
+    python datasets/stance/build.py
+
+Mentions (strings) become character spans; sentences are NFC-normalized; the split is by document
+(a stable hash of doc_id, about 20 % test), and documents that share a near-duplicate sentence are
+kept in the same split, so no near-duplicate crosses splits. Deterministic.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import re
+import sys
+import unicodedata
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TEST_SHARE = 0.2
+NEAR_DUPLICATE = 0.8  # Jaccard over word trigrams and words
+
+
+def spans_of(sentence: str, mentions: list[str]) -> list[list[int]]:
+    spans = set()
+    for m in mentions:
+        for hit in re.finditer(r"(?<!\w)" + re.escape(m) + r"(?!\w)", sentence):
+            spans.add(hit.span())
+    # Drop spans inside longer spans of the same target ("Assad" inside "Bashar al-Assad").
+    keep = [s for s in spans if not any(o != s and o[0] <= s[0] and s[1] <= o[1] for o in spans)]
+    return [list(s) for s in sorted(keep)]
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
+def shingles(text: str) -> set:
+    w = words(text)
+    return set(zip(w, w[1:], w[2:])) | set(w)
+
+
+def load_parts() -> list[dict]:
+    rows = []
+    for path in sorted(glob.glob(os.path.join(HERE, "parts", "*.jsonl"))):
+        prefix = os.path.splitext(os.path.basename(path))[0]
+        for n, line in enumerate(open(path, encoding="utf-8"), 1):
+            if not line.strip():
+                continue
+            r = json.loads(line)
+            sentence = unicodedata.normalize("NFC", r["sentence"].strip())
+            mentions = [unicodedata.normalize("NFC", m) for m in r["mentions"]]
+            targets = spans_of(sentence, mentions)
+            if not targets:
+                print(f"skip {prefix}:{n}: no mention found", file=sys.stderr)
+                continue
+            doc = r["doc_id"] if r["doc_id"].startswith(prefix) else f"{prefix}-{r['doc_id']}"
+            out = {"id": f"{prefix}-{n:05d}", "doc_id": doc, "sentence": sentence, "actor": r["actor"],
+                   "actor_kind": r["actor_kind"], "targets": targets, "label": r["label"],
+                   "register": r.get("register", "wire")}
+            if r.get("rationale"):
+                out["rationale"] = r["rationale"]
+            rows.append(out)
+    return rows
+
+
+def dedupe(rows: list[dict]) -> list[dict]:
+    seen, out = set(), []
+    for r in rows:
+        key = (r["sentence"], tuple(map(tuple, r["targets"])))
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(r)
+    return out
+
+
+def components(rows: list[dict]) -> dict[str, str]:
+    """doc_id -> representative doc_id, joining documents that share near-duplicate sentences."""
+    parent = {r["doc_id"]: r["doc_id"] for r in rows}
+
+    def find(d):
+        while parent[d] != d:
+            parent[d] = parent[parent[d]]
+            d = parent[d]
+        return d
+
+    sentences = {}
+    for r in rows:
+        sentences.setdefault(r["sentence"], r["doc_id"])
+    items = [(s, d, shingles(s)) for s, d in sentences.items()]
+    index: dict = {}
+    for i, (_, _, sh) in enumerate(items):
+        for g in sh:
+            if isinstance(g, tuple):
+                index.setdefault(g, []).append(i)
+    for i, (s, d, sh) in enumerate(items):
+        candidates = {j for g in sh if isinstance(g, tuple) for j in index.get(g, ()) if j > i}
+        for j in candidates:
+            other = items[j][2]
+            if len(sh & other) / max(1, len(sh | other)) >= NEAR_DUPLICATE:
+                a, b = find(d), find(items[j][1])
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+    return {d: find(d) for d in parent}
+
+
+def split_of(group: str) -> str:
+    h = int(hashlib.sha256(group.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    return "test" if h < TEST_SHARE else "train"
+
+
+def main() -> None:
+    rows = dedupe(load_parts())
+    groups = components(rows)
+    splits = {"train": [], "test": []}
+    for r in rows:
+        splits[split_of(groups[r["doc_id"]])].append(r)
+    for name, items in splits.items():
+        with open(os.path.join(HERE, f"{name}.jsonl"), "w", encoding="utf-8") as f:
+            for r in items:
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        labels = {k: sum(r["label"] == k for r in items) for k in ("favor", "against", "neutral")}
+        print(f"{name}: {len(items)} examples, {len({r['doc_id'] for r in items})} documents, {labels}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,226 @@
+"""Steps 2-5: split sentences, find actors, add VADER sentiment, classify stance.
+
+Elements are articles, so per-element overhead is paid per article, not per sentence. Each step is a
+small transform around a plain function; heavy resources (the alias regex, VADER, the model) are
+built once per worker in ``DoFn.setup``. Stance is predicted for batches of articles at a time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from typing import Optional, Sequence
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from pipeline.actors import Actor, ActorMatcher, Mention
+from pipeline.records import Article, DeadLetter
+from pipeline.sentences import split_sentences
+from pipeline.sentiment import Sentiment, analyzer, score
+from pipeline.stance.features import StanceInput
+from pipeline.stance.model import LABELS, StanceModel, load_model
+
+_LOG = logging.getLogger(__name__)
+DEAD = "dead"
+
+
+@dataclasses.dataclass(frozen=True)
+class Stance:
+    label: str
+    p_favor: float
+    p_against: float
+    p_neutral: float
+
+
+@dataclasses.dataclass(frozen=True)
+class AnalysedSentence:
+    index: int
+    start: int  # offsets into Article.text
+    end: int
+    cut: bool = False
+    mentions: tuple[Mention, ...] = ()  # offsets into Article.text
+    sentiment: Optional[Sentiment] = None
+    stances: tuple[tuple[str, Stance], ...] = ()  # (actor id, stance), one per mentioned actor
+
+    def actors(self) -> list[str]:
+        """Mentioned actor ids in order of first mention."""
+        return list(dict.fromkeys(m.actor for m in self.mentions))
+
+
+@dataclasses.dataclass(frozen=True)
+class AnalysedArticle:
+    article: Article
+    sentences: tuple[AnalysedSentence, ...]
+    model_version: str = ""
+
+
+# ---- plain functions, testable without Beam ----------------------------------------------------
+
+def analyse_sentences(article: Article, max_sentence_chars: int) -> AnalysedArticle:
+    spans = split_sentences(article.text, max_sentence_chars)
+    return AnalysedArticle(article, tuple(AnalysedSentence(i, s.start, s.end, s.cut) for i, s in enumerate(spans)))
+
+
+def add_mentions(aa: AnalysedArticle, matcher: ActorMatcher) -> AnalysedArticle:
+    text = aa.article.text
+    sentences = []
+    for s in aa.sentences:
+        found = matcher.find(text[s.start:s.end])
+        mentions = tuple(Mention(m.actor, m.alias, m.start + s.start, m.end + s.start) for m in found)
+        sentences.append(dataclasses.replace(s, mentions=mentions))
+    return dataclasses.replace(aa, sentences=tuple(sentences))
+
+
+def add_sentiment(aa: AnalysedArticle, vader=None) -> AnalysedArticle:
+    text = aa.article.text
+    return dataclasses.replace(aa, sentences=tuple(
+        dataclasses.replace(s, sentiment=score(text[s.start:s.end], vader)) for s in aa.sentences))
+
+
+def stance_inputs(aa: AnalysedArticle) -> list[tuple[int, str, StanceInput]]:
+    """(sentence index, actor, model input) for every sentence x mentioned actor."""
+    out = []
+    text = aa.article.text
+    for s in aa.sentences:
+        for actor in s.actors():
+            targets = tuple((m.start - s.start, m.end - s.start) for m in s.mentions if m.actor == actor)
+            others = tuple((m.start - s.start, m.end - s.start) for m in s.mentions if m.actor != actor)
+            out.append((s.index, actor, StanceInput(text[s.start:s.end], targets, others)))
+    return out
+
+
+def add_stances(batch: Sequence[AnalysedArticle], model: StanceModel) -> list[AnalysedArticle]:
+    """Classifies every sentence x actor of a batch of articles with one ``predict_proba`` call."""
+    keyed = [(i, idx, actor, x) for i, aa in enumerate(batch) for idx, actor, x in stance_inputs(aa)]
+    proba = model.predict_proba([x for *_, x in keyed])
+    found: dict[tuple[int, int], list[tuple[str, Stance]]] = {}
+    for (i, idx, actor, _), p in zip(keyed, proba):
+        found.setdefault((i, idx), []).append(
+            (actor, Stance(LABELS[int(p.argmax())], float(p[0]), float(p[1]), float(p[2]))))
+    out = []
+    for i, aa in enumerate(batch):
+        sentences = tuple(dataclasses.replace(s, stances=tuple(found.get((i, s.index), ()))) for s in aa.sentences)
+        out.append(dataclasses.replace(aa, sentences=sentences, model_version=model.model_version))
+    return out
+
+
+# ---- Beam transforms -----------------------------------------------------------------------------
+
+def failure_to_dead_letter(failure) -> DeadLetter:
+    """Beam's ``with_exception_handling`` bad output -> a dead letter with the article and reason."""
+    element, (exc_type, exc_repr, _traceback) = failure
+    article = element.article if isinstance(element, AnalysedArticle) else element
+    name = getattr(exc_type, "__name__", str(exc_type))
+    return DeadLetter(article.input_file, article.record, article.id, "analysis_error",
+                      f"{name}: {exc_repr[:300]}", article.text[:2000])
+
+
+class _FindMentionsFn(beam.DoFn):
+    def __init__(self, actors: Sequence[Actor]):
+        self._actors = tuple(actors)
+
+    def setup(self):
+        self._matcher = ActorMatcher(self._actors)
+
+    def process(self, aa):
+        yield add_mentions(aa, self._matcher)
+
+
+class _SentimentFn(beam.DoFn):
+    def setup(self):
+        self._vader = analyzer()
+
+    def process(self, aa):
+        yield add_sentiment(aa, self._vader)
+
+
+class _StanceFn(beam.DoFn):
+    """Loads the model once per worker; classifies a batch of articles; reports progress."""
+
+    def __init__(self, model_path: str):
+        self._model_path = model_path
+        self._articles = Metrics.counter("stance", "articles_analysed")
+        self._sentences = Metrics.counter("stance", "sentences")
+
+    def setup(self):
+        self._model = load_model(self._model_path)
+        self._started = self._last_report = time.monotonic()
+        self._done_articles = self._done_sentences = 0
+
+    def process(self, batch):
+        for aa in add_stances(batch, self._model):
+            self._articles.inc()
+            self._sentences.inc(len(aa.sentences))
+            self._done_articles += 1
+            self._done_sentences += len(aa.sentences)
+            yield aa
+        now = time.monotonic()
+        if now - self._last_report >= 10:
+            self._last_report = now
+            rate = self._done_sentences / max(now - self._started, 1e-9)
+            _LOG.info("progress: this worker analysed %d articles, %d sentences (%.0f sentences/s)",
+                      self._done_articles, self._done_sentences, rate)
+
+
+class SplitSentences(beam.PTransform):
+    """Article -> AnalysedArticle with sentence spans (failures as dead letters)."""
+
+    def __init__(self, max_sentence_chars: int):
+        super().__init__()
+        self._max = max_sentence_chars
+
+    def expand(self, articles):
+        return articles | "Split" >> beam.Map(analyse_sentences, self._max).with_exception_handling()
+
+
+class FindMentions(beam.PTransform):
+    def __init__(self, actors: Sequence[Actor]):
+        super().__init__()
+        self._actors = actors
+
+    def expand(self, analysed):
+        return analysed | "Match" >> beam.ParDo(_FindMentionsFn(self._actors)).with_exception_handling()
+
+
+class AddSentiment(beam.PTransform):
+    def expand(self, analysed):
+        return analysed | "Vader" >> beam.ParDo(_SentimentFn()).with_exception_handling()
+
+
+class ClassifyStance(beam.PTransform):
+    """Batches of articles -> one predict_proba call per batch. A batch that fails dead-letters each
+    of its articles."""
+
+    def __init__(self, model_path: str, batch_size: int):
+        super().__init__()
+        self._model_path = model_path
+        self._batch_size = batch_size
+
+    def expand(self, analysed):
+        good, bad = (analysed
+                     | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=self._batch_size)
+                     | "Predict" >> beam.ParDo(_StanceFn(self._model_path)).with_exception_handling())
+        bad = bad | "Unbatch" >> beam.FlatMap(lambda f: [(aa, f[1]) for aa in f[0]])
+        return good, bad
+
+
+class AnalyseArticles(beam.PTransform):
+    """Articles -> (AnalysedArticles, DeadLetters): split -> find actors -> sentiment -> stance."""
+
+    def __init__(self, actors, model_path: str, max_sentence_chars: int, batch_size: int):
+        super().__init__()
+        self._actors = actors
+        self._model_path = model_path
+        self._max_sentence_chars = max_sentence_chars
+        self._batch_size = batch_size
+
+    def expand(self, articles):
+        split, bad1 = articles | "SplitSentences" >> SplitSentences(self._max_sentence_chars)
+        found, bad2 = split | "FindMentions" >> FindMentions(self._actors)
+        scored, bad3 = found | "AddSentiment" >> AddSentiment()
+        classified, bad4 = scored | "ClassifyStance" >> ClassifyStance(self._model_path, self._batch_size)
+        dead = ((bad1, bad2, bad3, bad4) | "Failures" >> beam.Flatten()
+                | "ToDeadLetters" >> beam.Map(failure_to_dead_letter))
+        return classified, dead

@@ -1,0 +1,185 @@
+"""Command line: ``stance-pipeline run|train|eval|classify`` (``python -m pipeline`` is the same).
+
+A thin layer: it parses arguments and calls ``run``, ``train``, ``evaluate`` and ``classify``. Mistakes
+a user can fix (a missing file, a bad YAML key, a glob that matches nothing) end as one ``Error:``
+line and exit code 1; anything else keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import warnings
+
+from pipeline.errors import UsageError
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_ACTORS = os.path.relpath(os.path.join(_ROOT, "configs", "actors.yaml"))
+DEFAULT_MODEL = "models/stance.skops"
+DEFAULT_TRAIN = "datasets/stance/train.jsonl"
+DEFAULT_TEST = "datasets/stance/test.jsonl"
+NEWSMTSC_DIR = os.path.join(_ROOT, "..", "shared", "benchmarks", "newsmtsc")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line and exit 2, like argparse, with our prefix
+        self.print_usage(sys.stderr)
+        print(f"Error: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="stance-pipeline", description=(
+        "Measure how the news portrays political actors, sentence by sentence: split articles into "
+        "sentences, find actor mentions, classify each sentence's stance toward each actor (favor, "
+        "against, neutral), add VADER sentiment, and write Parquet tables."))
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    from pipeline.run import add_run_arguments
+
+    run = sub.add_parser("run", help="run the pipeline over news articles", description=(
+        "Run the Beam pipeline. Writes mentions/, articles/, daily/, actors/ and errors/ (Parquet), "
+        "manifest.json and _SUCCESS under --output. Any other --flag is a Beam pipeline option "
+        "(e.g. --runner, --direct_running_mode=multi_processing --direct_num_workers=2). "
+        "Example: stance-pipeline run --input datasets/sample --output out"))
+    add_run_arguments(run)
+
+    train = sub.add_parser("train", help="train the stance model", description=(
+        "Fit the stance model on labelled sentences and save it. Example: stance-pipeline train "
+        "--data datasets/stance/train.jsonl --model models/stance.skops"))
+    train.add_argument("--data", nargs="+", default=[DEFAULT_TRAIN], metavar="FILE",
+                       help="training data (default: %(default)s)")
+    train.add_argument("--format", default="jsonl", choices=["jsonl", "newsmtsc"],
+                       help="jsonl: this project's format (datasets/stance/GUIDELINES.md); newsmtsc: NewsMTSC's")
+    train.add_argument("--model", default=DEFAULT_MODEL, metavar="FILE", help="where to save (default: %(default)s)")
+    train.add_argument("--C", type=float, default=None, help="inverse regularisation strength of the classifier")
+    train.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+
+    ev = sub.add_parser("eval", help="evaluate the model, write reports/eval.md and eval.json", description=(
+        "Score the model and baselines on the held-out split and, when present, on NewsMTSC "
+        "(../shared/benchmarks/newsmtsc). Example: stance-pipeline eval --model models/stance.skops"))
+    ev.add_argument("--model", default=DEFAULT_MODEL, metavar="FILE", help="model to score (default: %(default)s)")
+    ev.add_argument("--train", default=DEFAULT_TRAIN, metavar="FILE", help="training split (default: %(default)s)")
+    ev.add_argument("--test", default=DEFAULT_TEST, metavar="FILE", help="held-out split (default: %(default)s)")
+    ev.add_argument("--newsmtsc", default=NEWSMTSC_DIR, metavar="DIR",
+                    help="NewsMTSC directory with train.jsonl and devtest_mt.jsonl (skipped if absent)")
+    ev.add_argument("--reports", default="reports", metavar="DIR", help="output directory (default: %(default)s)")
+
+    cl = sub.add_parser("classify", help="stance toward any target, JSON Lines in and out", description=(
+        'Read JSON Lines {"text": "...", "targets": [[start, end], ...]} (character spans of one '
+        "target's mentions, end exclusive) and write one line per input line, in order: "
+        '{"label": "favor|against|neutral", "p_favor": ..., "p_against": ..., "p_neutral": ...}. '
+        'A line that cannot be classified gets {"error": "..."}.'))
+    cl.add_argument("--input", default="-", metavar="FILE", help="input file, - for standard input (default)")
+    cl.add_argument("--model", default=DEFAULT_MODEL, metavar="FILE", help="model (default: %(default)s)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = make_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "run":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    _setup_logging(args.quiet)
+    try:
+        if args.command == "run":
+            return _run(args, extra)
+        if args.command == "train":
+            return _train(args)
+        if args.command == "eval":
+            return _eval(args)
+        return _classify(args)
+    except UsageError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("Error: interrupted", file=sys.stderr)
+        return 130
+
+
+def _setup_logging(quiet: bool) -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("pipeline").setLevel(logging.WARNING if quiet else logging.INFO)
+    # Beam logs optional-dependency notices (BigQuery, apitools) at import; they are not ours to fix.
+    logging.getLogger("apache_beam").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module="apache_beam")
+
+
+def _run(args, beam_args) -> int:
+    from pipeline.run import run
+    from pipeline.write import RunFailed
+
+    bad = [a for a in beam_args if not a.startswith("--")]
+    if bad:
+        raise UsageError(f"unexpected argument {bad[0]!r} (Beam options are --name=value)")
+    try:
+        manifest = run(args, beam_args)
+    except RunFailed as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    if not args.quiet:
+        print(summary(manifest, args.output))
+    return 0
+
+
+def summary(manifest: dict, output: str) -> str:
+    """The per-actor summary printed after a run, read back from the actors table."""
+    import pyarrow.parquet as pq
+
+    c = manifest["counts"]
+    lines = [f"Analysed {c['articles_analysed']} articles ({c['sentences']} sentences, {c['mentions']} "
+             f"sentence-actor mentions); {c['dead_letters']} records in errors/.", ""]
+    table = pq.read_table(os.path.join(output, "actors")).to_pylist()
+    lines.append(f"{'actor':<16}{'articles':>9}{'mentions':>9}{'favor':>7}{'against':>8}{'neutral':>8}{'score':>8}")
+    for r in sorted(table, key=lambda r: -r["mentions"]):
+        score = f"{r['stance_score']:+.2f}" if r["stance_score"] is not None else "   -"
+        lines.append(f"{r['actor']:<16}{r['articles']:>9}{r['mentions']:>9}{r['favor']:>7}{r['against']:>8}"
+                     f"{r['neutral']:>8}{score:>8}")
+    lines += ["", f"Tables: {os.path.join(output, '')}{{mentions,articles,daily,actors,errors}}/*.parquet, "
+                  f"{os.path.join(output, 'manifest.json')}"]
+    return "\n".join(lines)
+
+
+def _train(args) -> int:
+    from pipeline.stance.train import train
+
+    params = {"seed": args.seed}
+    if args.C is not None:
+        params["C"] = args.C
+    model = train(args.data, args.model, args.format, **params)
+    print(f"Saved {model.model_version} to {args.model}")
+    return 0
+
+
+def _eval(args) -> int:
+    from pipeline.stance.evaluate import evaluate
+
+    report = evaluate(args.model, args.train, args.test, args.newsmtsc, args.reports)
+    print(report["summary"])
+    return 0
+
+
+def _classify(args) -> int:
+    from pipeline.stance.model import classify_lines, load_model
+
+    model = load_model(args.model)
+    if args.input == "-":
+        source = sys.stdin
+    else:
+        try:
+            source = open(args.input, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot read {args.input}: {exc.strerror}") from None
+    with source:
+        for out in classify_lines(source, model):
+            sys.stdout.write(json.dumps(out) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

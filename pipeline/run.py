@@ -1,0 +1,144 @@
+"""The main job: news articles in, Parquet evidence and aggregates out.
+
+    stance-pipeline run --input datasets/sample --output out
+
+Read -> split sentences -> find actors -> sentiment -> stance -> aggregate -> write, each a named
+transform. Unknown arguments are Beam pipeline options and pass through unchanged, so the same job
+runs on Dataflow, Flink or Spark (e.g. ``--runner=PortableRunner --job_endpoint=...``). Without
+``--runner``, or with ``--runner=DirectRunner``, the job runs on Beam's in-process Python runner
+(FnApiRunner), which is what the DirectRunner falls back to anyway: it never tries to download the
+Prism runner binary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import json
+import logging
+import time
+import uuid
+from importlib import metadata
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+from pipeline import __version__
+from pipeline.actors import load_actors
+from pipeline.aggregate import (ActorAggregates, DailyAggregates, DropDuplicateIds, article_rows,
+                                dead_letter_row, mention_rows, run_counts)
+from pipeline.analyze import AnalyseArticles
+from pipeline.config import RunConfig, load_config
+from pipeline.read import ReadArticles, expand_inputs
+from pipeline.stance.model import load_model
+from pipeline.write import (WriteCounts, WriteTable, check_output_dir, clear_stale_staging, file_hash,
+                            publish, read_counts, staging_dir, table_stats)
+
+_LOG = logging.getLogger(__name__)
+IN_PROCESS_RUNNERS = (None, "DirectRunner", "direct", "FnApiRunner")
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    from pipeline.cli import DEFAULT_ACTORS, DEFAULT_MODEL
+
+    parser.add_argument("--input", nargs="+", required=True, metavar="PATH_OR_GLOB",
+                        help="input files, globs or directories (JSON Lines, CSV, Parquet, .txt; .gz allowed)")
+    parser.add_argument("--output", required=True, metavar="DIR",
+                        help="output directory; a re-run replaces its tables")
+    parser.add_argument("--actors", default=DEFAULT_ACTORS, metavar="FILE", help="actors YAML (default: %(default)s)")
+    parser.add_argument("--config", default=None, metavar="FILE",
+                        help="run settings YAML: column names, limits, duplicate policy (see configs/pipeline.yaml)")
+    parser.add_argument("--model", default=DEFAULT_MODEL, metavar="FILE", help="stance model (default: %(default)s)")
+    parser.add_argument("--mention_shards", type=int, default=1, metavar="N",
+                        help="files in mentions/ (0: let the runner decide; default: %(default)s)")
+
+
+def build(p: beam.Pipeline, files, actors, config: RunConfig, model_path: str, staging: str,
+          mention_shards: int = 1) -> None:
+    """Composes the job on pipeline ``p``."""
+    read, read_dead = p | "ReadArticles" >> ReadArticles(files, config)
+    dead = [read_dead]
+    articles = read
+    if config.duplicates == "first":
+        articles, dup_dead = read | "DropDuplicateIds" >> DropDuplicateIds()
+        dead.append(dup_dead)
+    analysed, failed = articles | "AnalyseArticles" >> AnalyseArticles(
+        actors, model_path, config.limits.max_sentence_chars, config.batch_size)
+    dead = (*dead, failed) | "AllDeadLetters" >> beam.Flatten()
+
+    (analysed | "MentionRows" >> beam.FlatMap(mention_rows)
+     | "WriteMentions" >> WriteTable("mentions", staging, mention_shards))
+    (analysed | "ArticleRows" >> beam.FlatMap(article_rows) | "WriteArticles" >> WriteTable("articles", staging))
+    (analysed | "DailyAggregates" >> DailyAggregates() | "WriteDaily" >> WriteTable("daily", staging))
+    (analysed | "ActorAggregates" >> ActorAggregates(actors) | "WriteActors" >> WriteTable("actors", staging))
+    (dead | "ErrorRows" >> beam.Map(dead_letter_row) | "WriteErrors" >> WriteTable("errors", staging))
+    (run_counts(read, read_dead, analysed, dead) | "WriteCounts" >> WriteCounts(staging))
+
+
+def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
+    """Runs the job and publishes its result; returns the manifest."""
+    started = datetime.datetime.now(datetime.timezone.utc)
+    actors = load_actors(args.actors)
+    config = load_config(args.config)
+    model = load_model(args.model)  # fail fast, with a clear message, before any work is done
+    check_output_dir(args.output)
+    files = expand_inputs(args.input)
+    run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    if "://" not in args.output:
+        FileSystems.mkdirs(args.output) if not FileSystems.exists(args.output) else None
+    clear_stale_staging(args.output)
+    staging = staging_dir(args.output, run_id)
+
+    options = PipelineOptions(beam_args)
+    runner_name = options.view_as(StandardOptions).runner
+    runner = None
+    if runner_name in IN_PROCESS_RUNNERS:
+        from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+
+        runner = FnApiRunner()
+        runner_name = "FnApiRunner (in-process DirectRunner)"
+    _LOG.info("run %s: %d input files -> %s on %s", run_id, len(files), args.output, runner_name)
+    t0 = time.perf_counter()
+    with beam.Pipeline(runner=runner, options=options) as p:
+        build(p, files, actors, config, args.model, staging, args.mention_shards)
+    _LOG.info("pipeline finished in %.1f s; publishing", time.perf_counter() - t0)
+
+    manifest = {
+        "run_id": run_id,
+        "started_at": started.isoformat(),
+        "finished_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        "inputs": {"arguments": list(args.input), "files": files},
+        "counts": read_counts(staging),
+        "tables": table_stats(staging),
+        "actors_file": args.actors,
+        "actors": [a.id for a in actors],
+        "config_hash": _config_hash(actors, config),
+        "config": json.loads(json.dumps(config, default=lambda o: vars(o))),
+        "model": {"path": args.model, "model_version": model.model_version,
+                  "training_data_hash": model.training_data_hash, "file_sha256": file_hash(args.model)},
+        "runner": runner_name,
+        "packages": _package_versions(),
+    }
+    publish(args.output, staging, manifest)
+    return manifest
+
+
+def _config_hash(actors, config: RunConfig) -> str:
+    payload = json.dumps({"actors": [vars(a) for a in actors], "config": config}, sort_keys=True,
+                         default=lambda o: vars(o) if hasattr(o, "__dict__") else list(o))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _package_versions() -> dict:
+    out = {"stance-pipeline": __version__}
+    for name in ("apache-beam", "scikit-learn", "vaderSentiment", "pyarrow", "sentencex", "skops", "numpy", "PyYAML"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    import platform
+
+    out["python"] = platform.python_version()
+    return out

@@ -1,0 +1,204 @@
+"""The stance model: a scikit-learn ``Pipeline`` of named steps, saved without pickle.
+
+Saved with skops, whose loader refuses any type that is not on an explicit trusted list, so loading
+a model file never runs code from it. The file also carries the model version and the hash of the
+data it was trained on; the pipeline writes both into every table it produces.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from typing import Iterable, Sequence
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from pipeline.errors import UsageError
+from pipeline.stance.features import CueFeatures, MaskedSentence, StanceInput, TargetContext
+
+LABELS = ("favor", "against", "neutral")
+FORMAT_VERSION = 1
+MODEL_FAMILY = "tfidf-cues-lr"
+
+# Types a model file may contain. Anything else makes loading fail: see load_model.
+TRUSTED_TYPES = [
+    "pipeline.stance.features.CueFeatures",
+    "pipeline.stance.features.MaskedSentence",
+    "pipeline.stance.features.TargetContext",
+    "sklearn.feature_extraction.text.TfidfTransformer",
+    "sklearn.feature_extraction.text.TfidfVectorizer",
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.pipeline.FeatureUnion",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.preprocessing._data.StandardScaler",
+    "builtins.dict", "builtins.list", "builtins.tuple", "builtins.str", "builtins.int", "builtins.float",
+    "builtins.bool", "builtins.NoneType", "numpy.ndarray", "numpy.dtype", "numpy.float64", "numpy.int64",
+    "numpy.str_", "numpy.random.RandomState", "collections.OrderedDict", "builtins.type", "builtins.slice",
+    "scipy.sparse._csr.csr_matrix",
+]
+
+
+def build_pipeline(*, C: float = 2.0, seed: int = 0) -> Pipeline:
+    """The estimator, unfitted. Inputs are ``StanceInput`` tuples; classes are ``LABELS``."""
+    return Pipeline([
+        ("features", FeatureUnion([
+            ("sentence", Pipeline([
+                ("mask", MaskedSentence()),
+                ("tfidf", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True,
+                                          token_pattern=r"\S+", lowercase=False)),
+            ])),
+            ("context", Pipeline([
+                ("window", TargetContext(width=6)),
+                ("tfidf", TfidfVectorizer(min_df=2, sublinear_tf=True, token_pattern=r"\S+", lowercase=False)),
+            ])),
+            ("cues", Pipeline([
+                ("cues", CueFeatures(width=8)),
+                ("scale", StandardScaler()),
+            ])),
+        ])),
+        ("clf", LogisticRegression(C=C, max_iter=2000, class_weight="balanced", random_state=seed)),
+    ])
+
+
+@dataclasses.dataclass
+class StanceModel:
+    """A fitted pipeline plus what the outputs must record about it."""
+
+    pipeline: Pipeline
+    model_version: str
+    training_data_hash: str
+
+    def predict_proba(self, inputs: Sequence[StanceInput]) -> np.ndarray:
+        """Probabilities in the order of ``LABELS``."""
+        if not inputs:
+            return np.zeros((0, len(LABELS)))
+        proba = self.pipeline.predict_proba(list(inputs))
+        order = [list(self.pipeline.classes_).index(label) for label in LABELS]
+        return proba[:, order]
+
+    def predict(self, inputs: Sequence[StanceInput]) -> list[str]:
+        return [LABELS[i] for i in self.predict_proba(inputs).argmax(axis=1)]
+
+    def to_bytes(self) -> bytes:
+        import skops.io as sio
+
+        return sio.dumps({"format_version": FORMAT_VERSION, "model_version": self.model_version,
+                          "training_data_hash": self.training_data_hash, "pipeline": self.pipeline})
+
+    @classmethod
+    def from_bytes(cls, data: bytes, where: str = "<bytes>") -> "StanceModel":
+        import skops.io as sio
+
+        try:
+            untrusted = [t for t in sio.get_untrusted_types(data=data) if t not in TRUSTED_TYPES]
+        except Exception as exc:
+            raise UsageError(f"model file {where} is corrupted or not a stance model ({type(exc).__name__})") from None
+        if untrusted:
+            raise UsageError(f"model file {where} contains types this version does not trust: {untrusted[0]}")
+        try:
+            obj = sio.loads(data, trusted=TRUSTED_TYPES)
+        except Exception as exc:
+            raise UsageError(f"model file {where} is corrupted or not a stance model ({type(exc).__name__})") from None
+        if not isinstance(obj, dict) or obj.get("format_version") != FORMAT_VERSION:
+            found = obj.get("format_version") if isinstance(obj, dict) else None
+            raise UsageError(f"model file {where} has format version {found!r}, this version reads "
+                             f"{FORMAT_VERSION}: retrain it with 'stance-pipeline train'")
+        return cls(obj["pipeline"], obj["model_version"], obj["training_data_hash"])
+
+
+def model_version_for(data_hash: str, params: dict) -> str:
+    param_hash = hashlib.sha256(repr(sorted(params.items())).encode()).hexdigest()[:6]
+    return f"{MODEL_FAMILY}-v{FORMAT_VERSION}-{data_hash[:8]}-{param_hash}"
+
+
+def save_model(model: StanceModel, path: str) -> None:
+    from apache_beam.io.filesystems import FileSystems
+
+    with FileSystems.create(path) as f:
+        f.write(model.to_bytes())
+
+
+def load_model(path: str) -> StanceModel:
+    """Loads a model from a local path or any Beam filesystem (gs://, s3://, ...)."""
+    from apache_beam.io.filesystems import FileSystems
+
+    try:
+        with FileSystems.open(path) as f:
+            data = f.read()
+    except Exception:
+        raise UsageError(f"model file {path} not found: train one with 'make train' "
+                         f"or 'stance-pipeline train --model {path}'") from None
+    return StanceModel.from_bytes(data, path)
+
+
+def classify(items: Iterable[dict], model: StanceModel, batch_size: int = 1000) -> Iterable[dict]:
+    """Stance toward any target. Each item: ``{"text": ..., "targets": [[start, end], ...]}``
+    (optionally ``"others"``: spans of other actors); yields ``{"label", "p_favor", "p_against",
+    "p_neutral"}`` in input order, predicting in batches."""
+    batch: list[StanceInput] = []
+    for item in items:
+        batch.append(to_input(item))
+        if len(batch) >= batch_size:
+            yield from _labelled(model.predict_proba(batch))
+            batch = []
+    if batch:
+        yield from _labelled(model.predict_proba(batch))
+
+
+def to_input(item: dict) -> StanceInput:
+    text = item.get("text")
+    if not isinstance(text, str):
+        raise ValueError("'text' must be a string")
+    spans = []
+    for key in ("targets", "others"):
+        value = item.get(key, [] if key == "others" else None)
+        if not isinstance(value, list) or (key == "targets" and not value):
+            raise ValueError(f"'{key}' must be a list of [start, end] pairs")
+        pairs = []
+        for pair in value:
+            if (not isinstance(pair, (list, tuple)) or len(pair) != 2
+                    or not all(isinstance(v, int) and not isinstance(v, bool) for v in pair)
+                    or not 0 <= pair[0] < pair[1] <= len(text)):
+                raise ValueError(f"'{key}' span {pair!r} is not [start, end] with 0 <= start < end <= {len(text)}")
+            pairs.append((pair[0], pair[1]))
+        spans.append(tuple(pairs))
+    return StanceInput(text, spans[0], spans[1])
+
+
+def _labelled(proba: np.ndarray) -> Iterable[dict]:
+    for row in proba:
+        yield {"label": LABELS[int(row.argmax())], "p_favor": float(row[0]), "p_against": float(row[1]),
+               "p_neutral": float(row[2])}
+
+
+def classify_lines(lines: Iterable[str], model: StanceModel, batch_size: int = 1000) -> Iterable[dict]:
+    """JSON Lines in, one result per line out, in order; a line that cannot be read or has bad spans
+    yields ``{"error": ...}`` instead of stopping the stream. Blank lines are skipped."""
+    import json
+
+    pending: list[tuple[StanceInput | None, str | None]] = []
+
+    def flush():
+        valid = [x for x, _ in pending if x is not None]
+        results = iter(_labelled(model.predict_proba(valid))) if valid else iter(())
+        for x, error in pending:
+            yield next(results) if x is not None else {"error": error}
+        pending.clear()
+
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict):
+                raise ValueError("each line must be a JSON object")
+            pending.append((to_input(item), None))
+        except (json.JSONDecodeError, ValueError) as exc:
+            pending.append((None, f"line {n}: {getattr(exc, 'msg', None) or exc}"))
+        if len(pending) >= batch_size:
+            yield from flush()
+    yield from flush()
