@@ -122,7 +122,7 @@ def parse_actors(raw: str, path: str = "<actors>") -> list[Actor]:
         doc = yaml.safe_load(raw)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
+        where = f" line {mark.line + 1}:" if mark else ""
         raise UsageError(f"{path}:{where} invalid YAML: {getattr(exc, 'problem', exc)}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("actors"), list) or not doc["actors"]:
         raise UsageError(f"{path}: expected a top-level key 'actors' holding a non-empty list")

@@ -113,8 +113,9 @@ def failure_to_dead_letter(failure) -> DeadLetter:
     element, (exc_type, exc_repr, _traceback) = failure
     article = element.article if isinstance(element, AnalysedArticle) else element
     name = getattr(exc_type, "__name__", str(exc_type))
+    raw = article.text[:2000] if isinstance(article.text, str) else None
     return DeadLetter(article.input_file, article.record, article.id, "analysis_error",
-                      f"{name}: {exc_repr[:300]}", article.text[:2000])
+                      f"{name}: {exc_repr[:300]}", raw)
 
 
 class _FindMentionsFn(beam.DoFn):

@@ -1,0 +1,41 @@
+import os
+import shutil
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ACTORS = os.path.join(ROOT, "configs", "actors.yaml")
+
+
+@pytest.fixture(scope="session")
+def model_path(tmp_path_factory):
+    """The shipped model if `make` built it, else one trained now on the committed training split."""
+    shipped = os.path.join(ROOT, "models", "stance.skops")
+    if os.path.exists(shipped):
+        return shipped
+    from pipeline.stance.train import train
+
+    path = str(tmp_path_factory.mktemp("model") / "stance.skops")
+    train([os.path.join(ROOT, "datasets", "stance", "train.jsonl")], path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def model(model_path):
+    from pipeline.stance.model import load_model
+
+    return load_model(model_path)
+
+
+@pytest.fixture(scope="session")
+def actors():
+    from pipeline.actors import load_actors
+
+    return load_actors(ACTORS)
+
+
+@pytest.fixture(scope="session")
+def matcher(actors):
+    from pipeline.actors import ActorMatcher
+
+    return ActorMatcher(actors)

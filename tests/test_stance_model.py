@@ -1,0 +1,137 @@
+"""Stance features and model: masking, target-aware context, training, safe loading, classify."""
+
+import io
+import json
+import os
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from pipeline.errors import UsageError
+from pipeline.stance.data import read_examples
+from pipeline.stance.features import CueFeatures, MaskedSentence, StanceInput, TargetContext, mask
+from pipeline.stance.model import (LABELS, StanceModel, build_pipeline, classify, classify_lines,
+                                   load_model, save_model)
+from pipeline.stance.train import fit
+from tests.conftest import ROOT
+
+TRAIN = os.path.join(ROOT, "datasets", "stance", "train.jsonl")
+
+
+def test_mask_target_and_others():
+    x = StanceInput("Ankara blamed Damascus for the attack.", ((0, 6),), ((14, 22),))
+    assert mask(x) == " TGT  blamed  OTH  for the attack."
+    assert MaskedSentence().transform([x]) == ["TGT blamed OTH for the attack"]
+
+
+def test_context_tells_agent_from_patient():
+    agent = StanceInput("Moscow shelled the town.", ((0, 6),))
+    patient = StanceInput("Rebels shelled Moscow.", ((15, 21),))
+    a, p = TargetContext(width=2).transform([agent, patient])
+    assert "R1_shelled" in a.split() and "TGT_FIRST" in a.split()
+    assert "L1_shelled" in p.split()
+
+
+def test_cue_features_shape_and_names():
+    x = StanceInput("Putin praised the deal, while critics condemned Kyiv.", ((0, 5),), ((48, 52),))
+    f = CueFeatures().transform([x])
+    names = list(CueFeatures().get_feature_names_out())
+    assert f.shape == (1, len(names))
+    assert f[0, names.index("praise_right")] == 1.0
+    assert f[0, names.index("others")] == 1.0
+
+
+def test_estimator_conventions():
+    pipe = build_pipeline(C=0.5, seed=3)
+    assert clone(pipe).get_params()["clf__C"] == 0.5
+    for step in (MaskedSentence(), TargetContext(width=4), CueFeatures(width=5)):
+        assert clone(step).get_params() == step.get_params()
+        assert step.fit([StanceInput("a", ((0, 1),))]) is step  # stateless
+
+
+@pytest.fixture(scope="module")
+def small_data(tmp_path_factory):
+    lines = open(TRAIN, encoding="utf-8").readlines()[:400]
+    path = tmp_path_factory.mktemp("data") / "small.jsonl"
+    path.write_text("".join(lines), encoding="utf-8")
+    return str(path)
+
+
+def test_training_is_deterministic(small_data):
+    a, b = fit([small_data]), fit([small_data])
+    xs = [e.input for e in read_examples(small_data)[:50]]
+    assert a.model_version == b.model_version
+    np.testing.assert_array_equal(a.predict_proba(xs), b.predict_proba(xs))
+    assert np.allclose(a.predict_proba(xs).sum(axis=1), 1.0)
+
+
+def test_save_load_round_trip(small_data, tmp_path):
+    model = fit([small_data])
+    path = str(tmp_path / "m.skops")
+    save_model(model, path)
+    loaded = load_model(path)
+    xs = [e.input for e in read_examples(small_data)[:20]]
+    np.testing.assert_array_equal(model.predict_proba(xs), loaded.predict_proba(xs))
+    assert (loaded.model_version, loaded.training_data_hash) == (model.model_version, model.training_data_hash)
+
+
+def test_bad_model_files(tmp_path):
+    missing = str(tmp_path / "nope.skops")
+    with pytest.raises(UsageError, match="not found"):
+        load_model(missing)
+    corrupt = tmp_path / "corrupt.skops"
+    corrupt.write_bytes(b"PK\x03\x04 this is not a model")
+    with pytest.raises(UsageError, match="corrupted or not a stance model"):
+        load_model(str(corrupt))
+
+
+def test_untrusted_types_are_refused(tmp_path):
+    import skops.io as sio
+    from sklearn.preprocessing import FunctionTransformer
+
+    evil = sio.dumps({"format_version": 1, "model_version": "x", "training_data_hash": "y",
+                      "pipeline": FunctionTransformer(func=os.system)})
+    with pytest.raises(UsageError, match="types this version does not trust"):
+        StanceModel.from_bytes(evil, "evil.skops")
+
+
+def test_other_format_version_is_refused(model):
+    import skops.io as sio
+
+    old = sio.dumps({"format_version": 0, "model_version": "x", "training_data_hash": "y",
+                     "pipeline": model.pipeline})
+    with pytest.raises(UsageError, match="format version 0"):
+        StanceModel.from_bytes(old, "old.skops")
+
+
+def test_classify_any_target(model):
+    text = "The senator praised the governor, while critics accused the mayor of corruption."
+    out = list(classify([{"text": text, "targets": [[4, 11]]},
+                         {"text": text, "targets": [[60, 65]]}], model))
+    assert [set(o) for o in out] == [{"label", "p_favor", "p_against", "p_neutral"}] * 2
+    for o in out:
+        assert o["label"] == max(LABELS, key=lambda k: o[f"p_{k}"])
+        assert abs(o["p_favor"] + o["p_against"] + o["p_neutral"] - 1) < 1e-9
+
+
+def test_classify_lines_keeps_order_and_reports_bad_lines(model):
+    lines = [json.dumps({"text": "Ankara helped.", "targets": [[0, 6]]}), "{not json",
+             json.dumps({"text": "abc", "targets": [[2, 9]]}), "",
+             json.dumps({"text": "Moscow lied.", "targets": [[0, 6]]})]
+    out = list(classify_lines(io.StringIO("\n".join(lines)), model, batch_size=2))
+    assert len(out) == 4
+    assert "label" in out[0] and "label" in out[3]
+    assert out[1]["error"].startswith("line 2:")
+    assert "span [2, 9]" in out[2]["error"]
+
+
+def test_newsmtsc_format_reader(tmp_path):
+    line = {"primary_gid": "g1", "sentence_normalized": "Smith praised Jones.",
+            "targets": [{"from": 0, "to": 5, "mention": "Smith", "polarity": 4.0},
+                        {"from": 14, "to": 19, "mention": "Jones", "polarity": 6.0}]}
+    path = tmp_path / "n.jsonl"
+    path.write_text(json.dumps(line) + "\n")
+    ex = read_examples(str(path), "newsmtsc")
+    assert [(e.label, e.input.targets, e.input.others) for e in ex] == [
+        ("neutral", ((0, 5),), ((14, 19),)), ("favor", ((14, 19),), ((0, 5),))]
