@@ -111,8 +111,39 @@ def split_of(group: str) -> str:
     return "test" if h < TEST_SHARE else "train"
 
 
+def adjudicate(rows: list[dict]) -> list[dict]:
+    """Applies the adjudicated labels of the double-annotated sample (agreement/adjudication.jsonl)."""
+    path = os.path.join(HERE, "agreement", "adjudication.jsonl")
+    final = {}
+    if os.path.exists(path):
+        for line in open(path, encoding="utf-8"):
+            d = json.loads(line)
+            final[d["id"]] = d
+    for r in rows:
+        if r["id"] in final:
+            assert r["label"] == final[r["id"]]["label_a"], f"{r['id']}: parts changed since adjudication"
+            r["label"] = final[r["id"]]["final"]
+            r["rationale"] = final[r["id"]]["reason"]
+    return rows
+
+
+def agreement() -> None:
+    """Cohen's kappa between the first annotator (parts/) and the second (agreement/)."""
+    from sklearn.metrics import cohen_kappa_score
+
+    path = os.path.join(HERE, "agreement", "second_annotator.jsonl")
+    if not os.path.exists(path):
+        return
+    first = {r["id"]: r["label"] for r in load_parts()}
+    second = [json.loads(line) for line in open(path, encoding="utf-8")]
+    a, b = [first[d["id"]] for d in second], [d["label"] for d in second]
+    agree = sum(x == y for x, y in zip(a, b))
+    print(f"double-annotated: {len(b)} examples, raw agreement {agree / len(b):.3f}, "
+          f"Cohen's kappa {cohen_kappa_score(a, b):.3f}, {len(b) - agree} disagreements adjudicated")
+
+
 def main() -> None:
-    rows = dedupe(load_parts())
+    rows = adjudicate(dedupe(load_parts()))
     groups = components(rows)
     splits = {"train": [], "test": []}
     for r in rows:
@@ -123,6 +154,7 @@ def main() -> None:
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
         labels = {k: sum(r["label"] == k for r in items) for k in ("favor", "against", "neutral")}
         print(f"{name}: {len(items)} examples, {len({r['doc_id'] for r in items})} documents, {labels}")
+    agreement()
 
 
 if __name__ == "__main__":
