@@ -61,7 +61,8 @@ def make_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("eval", help="evaluate the model, write reports/eval.md and eval.json", description=(
         "Score the model and baselines on the held-out split and, when present, on NewsMTSC "
-        "(../shared/benchmarks/newsmtsc). Example: stance-pipeline eval --model models/stance.skops"))
+        "(../shared/benchmarks/newsmtsc); writes reports/eval.md and reports/eval.json. "
+        "Example: stance-pipeline eval --model models/stance.skops"))
     ev.add_argument("--model", default=DEFAULT_MODEL, metavar="FILE", help="model to score (default: %(default)s)")
     ev.add_argument("--train", default=DEFAULT_TRAIN, metavar="FILE", help="training split (default: %(default)s)")
     ev.add_argument("--test", default=DEFAULT_TEST, metavar="FILE", help="held-out split (default: %(default)s)")
@@ -80,11 +81,12 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    _setup_logging("-q" in argv or "--quiet" in argv)  # before Beam is imported: it logs at import
     parser = make_parser()
     args, extra = parser.parse_known_args(argv)
     if extra and args.command != "run":
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    _setup_logging(args.quiet)
     try:
         if args.command == "run":
             return _run(args, extra)
@@ -101,11 +103,19 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+class _BeamNoticeFilter(logging.Filter):
+    """Beam logs optional-dependency notices (BigQuery, apitools) at import, some through the root
+    logger; they are not the user's to fix. Beam's errors still show."""
+
+    def filter(self, record):
+        return record.levelno >= logging.ERROR or "apache_beam" not in record.pathname
+
+
 def _setup_logging(quiet: bool) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_BeamNoticeFilter())
     logging.getLogger("pipeline").setLevel(logging.WARNING if quiet else logging.INFO)
-    # Beam logs optional-dependency notices (BigQuery, apitools) at import; they are not ours to fix.
-    logging.getLogger("apache_beam").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module="apache_beam")
 
 

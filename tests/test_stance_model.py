@@ -10,7 +10,7 @@ from sklearn.base import clone
 
 from pipeline.errors import UsageError
 from pipeline.stance.data import read_examples
-from pipeline.stance.features import CueFeatures, MaskedSentence, StanceInput, TargetContext, mask
+from pipeline.stance.features import CueFeatures, StanceInput, TargetContext, TargetRoles, mask
 from pipeline.stance.model import (LABELS, StanceModel, build_pipeline, classify, classify_lines,
                                    load_model, save_model)
 from pipeline.stance.train import fit
@@ -22,7 +22,6 @@ TRAIN = os.path.join(ROOT, "datasets", "stance", "train.jsonl")
 def test_mask_target_and_others():
     x = StanceInput("Ankara blamed Damascus for the attack.", ((0, 6),), ((14, 22),))
     assert mask(x) == " TGT  blamed  OTH  for the attack."
-    assert MaskedSentence().transform([x]) == ["TGT blamed OTH for the attack"]
 
 
 def test_context_tells_agent_from_patient():
@@ -31,6 +30,20 @@ def test_context_tells_agent_from_patient():
     a, p = TargetContext(width=2).transform([agent, patient])
     assert "R1_shelled" in a.split() and "TGT_FIRST" in a.split()
     assert "L1_shelled" in p.split()
+
+
+@pytest.mark.parametrize("text, target, expected", [
+    ("Regime forces shelled the town.", "Regime forces", {"ag_shelled", "ag_town"}),
+    ("Rebels shelled Moscow.", "Moscow", {"pt_shelled", "pt_rebels"}),
+    ("Civilians were killed by regime forces.", "regime forces", {"ag_killed", "ag_civilians"}),
+    ("Turkish soldiers were killed near Idlib.", "Turkish soldiers", {"pt_killed", "ag_near", "ag_idlib"}),
+    ("Turkish soldiers killed in an air strike.", "Turkish soldiers", {"pt_killed", "ag_air", "ag_strike"}),
+    ("Ankara said Damascus is to blame, and others agreed.", "Ankara", {"ag_said", "sp_blame", "sp_damascus", "fa_agreed", "fa_others"}),
+])
+def test_roles(text, target, expected):
+    start = text.index(target)
+    out = TargetRoles().transform([StanceInput(text, ((start, start + len(target)),))])[0].split()
+    assert expected <= set(out), out
 
 
 def test_cue_features_shape_and_names():
@@ -45,7 +58,7 @@ def test_cue_features_shape_and_names():
 def test_estimator_conventions():
     pipe = build_pipeline(C=0.5, seed=3)
     assert clone(pipe).get_params()["clf__C"] == 0.5
-    for step in (MaskedSentence(), TargetContext(width=4), CueFeatures(width=5)):
+    for step in (TargetRoles(width=5), TargetContext(width=4), CueFeatures(width=5)):
         assert clone(step).get_params() == step.get_params()
         assert step.fit([StanceInput("a", ((0, 1),))]) is step  # stateless
 

@@ -22,7 +22,7 @@ from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_
 
 from pipeline.sentiment import analyzer
 from pipeline.stance.data import Example, read_examples
-from pipeline.stance.features import TARGET_TOKEN, OTHER_TOKEN, mask, tokens
+from pipeline.stance.features import TARGET_TOKEN, OTHER_TOKEN, mask, words
 from pipeline.stance.model import LABELS, StanceModel, load_model
 from pipeline.stance.train import DEFAULT_PARAMS, fit
 
@@ -58,7 +58,7 @@ def vader_sentence(e: Example) -> float:
 
 
 def vader_window(e: Example, width: int = 6) -> float:
-    toks = tokens(mask(e.input))
+    toks = words(mask(e.input))
     pos = [i for i, t in enumerate(toks) if t == TARGET_TOKEN] or [0]
     window = toks[max(0, pos[0] - width):pos[-1] + width + 1]
     text = " ".join(t for t in window if t not in (TARGET_TOKEN, OTHER_TOKEN))

@@ -7,9 +7,9 @@ follow them in the ``Pipeline``.
 
 Why these features: a bag of words of the whole sentence cannot tell "Ankara blamed Moscow" from
 "Moscow blamed Ankara". Masking the target (``TGT``) and the other actors (``OTH``) makes the model
-learn cues instead of names, and tokens tagged with their side and distance from the target, cue
-lexicons with the target as agent or patient, and VADER over the target's window tell it who does what
-to whom.
+learn cues instead of names; tokens tagged with their side and distance from the target, words tagged
+with the target's role in its clause (agent, patient, speaker), cue lexicons and VADER over the
+target's window tell it who does what to whom.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class StanceInput(NamedTuple):
     others: tuple[tuple[int, int], ...] = ()
 
 
-_TOKEN_RE = re.compile(r"TGT|OTH|\w+(?:['’]\w+)?|[\"“”?!]")
+_TOKEN_RE = re.compile(r"TGT|OTH|\w+(?:['’]\w+)?|[\"“”?!,;:()]")
 
 # Cue lexicons, as lowercase word prefixes. Small on purpose: they generalise the TF-IDF features to
 # cue words the training data has few examples of.
@@ -83,22 +83,20 @@ def tokens(masked: str) -> list[str]:
     return [t if t in (TARGET_TOKEN, OTHER_TOKEN) else t.lower() for t in _TOKEN_RE.findall(masked)]
 
 
+_CLAUSE_PUNCT = {",", ";", ":", "(", ")"}
+
+
+def words(masked: str) -> list[str]:
+    """Tokens without the clause punctuation that only ``TargetRoles`` uses."""
+    return [t for t in tokens(masked) if t not in _CLAUSE_PUNCT]
+
+
 def _target_positions(toks: Sequence[str]) -> list[int]:
     return [i for i, t in enumerate(toks) if t == TARGET_TOKEN]
 
 
 def _cue_category(token: str) -> list[str]:
     return [c for c in _CATEGORIES if token.startswith(CUES[c])]
-
-
-class MaskedSentence(TransformerMixin, BaseEstimator):
-    """StanceInput -> the masked sentence as a string, for a TF-IDF vectorizer."""
-
-    def fit(self, X, y=None):
-        return self
-
-    def transform(self, X):
-        return [" ".join(tokens(mask(x))) for x in X]
 
 
 class TargetContext(TransformerMixin, BaseEstimator):
@@ -118,7 +116,7 @@ class TargetContext(TransformerMixin, BaseEstimator):
         return [" ".join(self._context(x)) for x in X]
 
     def _context(self, x: StanceInput) -> list[str]:
-        toks = tokens(mask(x))
+        toks = words(mask(x))
         feats = []
         for p in _target_positions(toks):
             for d in range(1, self.width + 1):
@@ -161,7 +159,7 @@ class CueFeatures(TransformerMixin, BaseEstimator):
         vader = analyzer()
         rows = []
         for x in X:
-            toks = tokens(mask(x))
+            toks = words(mask(x))
             positions = _target_positions(toks) or [0]
             first, last = positions[0], positions[-1]
             counts = dict.fromkeys((f"{c}_{s}" for c in _CATEGORIES for s in ("left", "right", "all")), 0.0)
@@ -188,3 +186,71 @@ class CueFeatures(TransformerMixin, BaseEstimator):
                 vl["compound"], vr["compound"], vs, vl["pos"] + vr["pos"], vl["neg"] + vr["neg"],
                 speaker, quote, 1.0 if "?" in toks else 0.0, float(len(x.others)), float(len(x.targets))])
         return np.asarray(rows, dtype=np.float64)
+
+
+# Clause boundaries for role tagging: punctuation and subordinating words.
+_CLAUSE_BREAKS = {",", ";", ":", "(", ")", '"', "“", "”", "-", "while", "but", "whereas", "although", "though",
+                  "after", "because", "since", "which", "who", "when", "as", "before", "despite", "amid"}
+_PASSIVE_AUX = {"was", "were", "been", "is", "are", "being", "be", "got", "get", "gets"}
+_ADVERBS = {"not", "never", "reportedly", "allegedly", "also"}
+# What follows a participle used as a reduced passive: "soldiers killed in an air strike".
+_REDUCED_NEXT = {"", "in", "by", "near", "at", "during", "on", "after", "when", "as", "while", "outside", "inside",
+                 "since", "over", "last", "this", "overnight", "early", "late", ",", "."}
+_STOPWORDS = set("the a an of to in on for and or at with from that this is was were be been it its their his her".split())
+
+
+def clause_bounds(toks: Sequence[str], p: int) -> tuple[int, int]:
+    """First and last token index of the clause holding position ``p``."""
+    lo = p
+    while lo > 0 and toks[lo - 1] not in _CLAUSE_BREAKS:
+        lo -= 1
+    hi = p
+    while hi + 1 < len(toks) and toks[hi + 1] not in _CLAUSE_BREAKS:
+        hi += 1
+    return lo, hi
+
+
+def role(toks: Sequence[str], p: int, i: int, lo: int, hi: int) -> str:
+    """The target's role (at ``p``) toward the word at ``i``: ``ag`` the target acts ("TGT shelled"),
+    ``pt`` it is acted on ("shelled TGT", "TGT was shelled", "TGT killed in"), ``sp`` the word is inside
+    what the target says ("TGT said ... blame"), ``ag`` also for "... by TGT"; ``fa`` outside the clause."""
+    if not lo <= i <= hi:
+        return "fa"
+    between = toks[min(p, i) + 1:max(p, i)]
+    if any(_cue_category(t) == ["speech"] for t in between):
+        return "sp"
+    if i < p:
+        return "ag" if p >= 1 and toks[p - 1] == "by" else "pt"
+    if between and (between[-1] in _PASSIVE_AUX or (len(between) >= 2 and between[-2] in _PASSIVE_AUX
+                                                     and between[-1] in _ADVERBS)):
+        return "pt"
+    following = toks[i + 1] if i + 1 < len(toks) else ""
+    if toks[i].endswith(("ed", "en")) and following in _REDUCED_NEXT and all(t in _ADVERBS | {"were"} for t in between):
+        return "pt"
+    return "ag"
+
+
+class TargetRoles(TransformerMixin, BaseEstimator):
+    """StanceInput -> content words within ``width`` tokens of the target, tagged with the target's
+    role toward them: ``ag_shelled`` (the target shelled), ``pt_shelled`` (it was shelled),
+    ``sp_blame`` (it said someone is to blame)."""
+
+    def __init__(self, *, width=12):
+        self.width = width
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return [" ".join(self._roles(x)) or "NO_ROLES" for x in X]
+
+    def _roles(self, x: StanceInput) -> list[str]:
+        toks = tokens(mask(x))
+        feats = []
+        for p in _target_positions(toks):
+            lo, hi = clause_bounds(toks, p)
+            for i, t in enumerate(toks):
+                if t in (TARGET_TOKEN, OTHER_TOKEN) or t in _STOPWORDS or abs(i - p) > self.width:
+                    continue
+                feats.append(f"{role(toks, p, i, lo, hi)}_{t}")
+        return feats

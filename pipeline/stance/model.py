@@ -18,17 +18,17 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from pipeline.errors import UsageError
-from pipeline.stance.features import CueFeatures, MaskedSentence, StanceInput, TargetContext
+from pipeline.stance.features import CueFeatures, StanceInput, TargetContext, TargetRoles
 
 LABELS = ("favor", "against", "neutral")
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MODEL_FAMILY = "tfidf-cues-lr"
 
 # Types a model file may contain. Anything else makes loading fail: see load_model.
 TRUSTED_TYPES = [
     "pipeline.stance.features.CueFeatures",
-    "pipeline.stance.features.MaskedSentence",
     "pipeline.stance.features.TargetContext",
+    "pipeline.stance.features.TargetRoles",
     "sklearn.feature_extraction.text.TfidfTransformer",
     "sklearn.feature_extraction.text.TfidfVectorizer",
     "sklearn.linear_model._logistic.LogisticRegression",
@@ -42,17 +42,16 @@ TRUSTED_TYPES = [
 ]
 
 
-def build_pipeline(*, C: float = 2.0, seed: int = 0) -> Pipeline:
+def build_pipeline(*, C: float = 0.5, seed: int = 0) -> Pipeline:
     """The estimator, unfitted. Inputs are ``StanceInput`` tuples; classes are ``LABELS``."""
     return Pipeline([
         ("features", FeatureUnion([
-            ("sentence", Pipeline([
-                ("mask", MaskedSentence()),
-                ("tfidf", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True,
-                                          token_pattern=r"\S+", lowercase=False)),
-            ])),
             ("context", Pipeline([
                 ("window", TargetContext(width=6)),
+                ("tfidf", TfidfVectorizer(min_df=2, sublinear_tf=True, token_pattern=r"\S+", lowercase=False)),
+            ])),
+            ("roles", Pipeline([
+                ("roles", TargetRoles(width=12)),
                 ("tfidf", TfidfVectorizer(min_df=2, sublinear_tf=True, token_pattern=r"\S+", lowercase=False)),
             ])),
             ("cues", Pipeline([
@@ -111,8 +110,15 @@ class StanceModel:
 
 
 def model_version_for(data_hash: str, params: dict) -> str:
-    param_hash = hashlib.sha256(repr(sorted(params.items())).encode()).hexdigest()[:6]
-    return f"{MODEL_FAMILY}-v{FORMAT_VERSION}-{data_hash[:8]}-{param_hash}"
+    """Family, file format, training data and parameters plus the feature code: a change to any of
+    them gives a new version, so tables labelled by different models never share one."""
+    import pipeline.stance.features as features
+
+    h = hashlib.sha256(repr(sorted(params.items())).encode())
+    for module in (features, __import__(__name__, fromlist=["_"])):
+        with open(module.__file__, "rb") as f:
+            h.update(f.read())
+    return f"{MODEL_FAMILY}-v{FORMAT_VERSION}-{data_hash[:8]}-{h.hexdigest()[:6]}"
 
 
 def save_model(model: StanceModel, path: str) -> None:

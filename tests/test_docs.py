@@ -1,0 +1,31 @@
+"""The README documents every output table as declared in pipeline/schemas.py, and every command
+explains itself with --help."""
+
+import os
+
+import pytest
+
+from pipeline.cli import main
+from pipeline.schemas import TABLES, markdown
+from tests.conftest import ROOT
+
+
+@pytest.mark.parametrize("table", sorted(TABLES))
+def test_readme_has_each_schema(table):
+    readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+    assert f"### `{table}/`\n\n{markdown(table)}\n" in readme
+
+
+@pytest.mark.parametrize("command, words", [
+    ([], ["run", "train", "eval", "classify"]),
+    (["train"], ["--data", "--format", "--model", "newsmtsc"]),
+    (["eval"], ["--model", "--test", "reports/eval.md"]),
+    (["classify"], ["--input", "targets", "p_favor"]),
+])
+def test_help(command, words, capsys):
+    with pytest.raises(SystemExit) as e:
+        main([*command, "--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    for w in words:
+        assert w in out
