@@ -99,6 +99,17 @@ def _cue_category(token: str) -> list[str]:
     return [c for c in _CATEGORIES if token.startswith(CUES[c])]
 
 
+class MaskedSentence(TransformerMixin, BaseEstimator):
+    """StanceInput -> the masked sentence as tokens (clause punctuation kept: "TGT ," and ", TGT"
+    bigrams mark appositions), for a TF-IDF vectorizer of uni- and bigrams."""
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return [" ".join(tokens(mask(x))) for x in X]
+
+
 class TargetContext(TransformerMixin, BaseEstimator):
     """StanceInput -> words near the target, tagged with side and distance band, as a string.
 

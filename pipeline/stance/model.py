@@ -18,7 +18,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from pipeline.errors import UsageError
-from pipeline.stance.features import CueFeatures, StanceInput, TargetContext, TargetRoles
+from pipeline.stance.features import CueFeatures, MaskedSentence, StanceInput, TargetContext, TargetRoles
 
 LABELS = ("favor", "against", "neutral")
 FORMAT_VERSION = 2
@@ -27,6 +27,7 @@ MODEL_FAMILY = "tfidf-cues-lr"
 # Types a model file may contain. Anything else makes loading fail: see load_model.
 TRUSTED_TYPES = [
     "pipeline.stance.features.CueFeatures",
+    "pipeline.stance.features.MaskedSentence",
     "pipeline.stance.features.TargetContext",
     "pipeline.stance.features.TargetRoles",
     "sklearn.feature_extraction.text.TfidfTransformer",
@@ -42,10 +43,15 @@ TRUSTED_TYPES = [
 ]
 
 
-def build_pipeline(*, C: float = 0.5, seed: int = 0) -> Pipeline:
+def build_pipeline(*, C: float = 2.0, seed: int = 0) -> Pipeline:
     """The estimator, unfitted. Inputs are ``StanceInput`` tuples; classes are ``LABELS``."""
     return Pipeline([
         ("features", FeatureUnion([
+            ("sentence", Pipeline([
+                ("mask", MaskedSentence()),
+                ("tfidf", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True,
+                                          token_pattern=r"\S+", lowercase=False)),
+            ])),
             ("context", Pipeline([
                 ("window", TargetContext(width=6)),
                 ("tfidf", TfidfVectorizer(min_df=2, sublinear_tf=True, token_pattern=r"\S+", lowercase=False)),

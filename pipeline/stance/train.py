@@ -15,7 +15,7 @@ from pipeline.stance.model import StanceModel, build_pipeline, model_version_for
 
 DEFAULT_DATA = ("datasets/stance/train.jsonl",)
 DEFAULT_MODEL = "models/stance.skops"
-DEFAULT_PARAMS = {"C": 0.5, "seed": 0}
+DEFAULT_PARAMS = {"C": 2.0, "seed": 0}
 
 
 def fit(data_paths, fmt: str = "jsonl", **params) -> StanceModel:
