@@ -189,6 +189,7 @@ def _markdown(r: dict, errors: list) -> str:
         for name, s in n["baselines"].items():
             md += _table(f"baseline {name}" + (f" {s.get('thresholds')}" if "thresholds" in s else ""), s)
         md += ["## Misclassified NewsMTSC sentences (first 30)", "",
+               "What cue the model missed in each and what would fix it: `docs/error_analysis.md`.", "",
                "| gold | predicted | target | sentence |", "|---|---|---|---|"]
         for e, p in errors[:30]:
             s, t = e.input.text, e.input.targets[0]
