@@ -12,11 +12,14 @@ line, a row) or for a whole file that could not be read past some point.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
+import gzip
 import io
 import json
 import logging
 import os
+import re
 
 import apache_beam as beam
 from apache_beam.io import fileio
@@ -30,6 +33,9 @@ from pipeline.records import BadRecord, DeadLetter, to_article
 DEAD = "dead"
 SUPPORTED = (".jsonl", ".ndjson", ".json", ".csv", ".parquet", ".txt")
 _LOG = logging.getLogger(__name__)
+# A JSON escape of a UTF-16 surrogate ("\\ud800"); a lone one decodes to a str no stage can encode.
+_SURROGATE_ESCAPE_RE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
 
 
 def file_format(path: str) -> str | None:
@@ -118,8 +124,16 @@ class ParseFileFn(beam.DoFn):
         return beam.pvalue.TaggedOutput(DEAD, DeadLetter(path, record, article_id, kind, message,
                                                          raw[:limit] if raw is not None else None))
 
+    @contextlib.contextmanager
     def _open(self, path):
-        return FileSystems.open(path, compression_type=CompressionTypes.AUTO)
+        with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as raw:
+            if not path.lower().endswith(".gz"):
+                yield raw
+                return
+            # Python's gzip, not Beam's decompressor: Beam reads a truncated .gz as if it simply ended,
+            # so the lost tail would go unnoticed; gzip raises EOFError (-> unreadable_file).
+            with gzip.GzipFile(fileobj=raw, mode="rb") as f:
+                yield f
 
     def _jsonl(self, path):
         with self._open(path) as f:
@@ -136,12 +150,22 @@ class ParseFileFn(beam.DoFn):
                                           line.decode("utf-8", "replace"))
                     continue
                 try:
-                    yield n, json.loads(text)
+                    item = json.loads(text)
                 except (json.JSONDecodeError, RecursionError) as exc:
                     yield n, self._letter(path, n, "malformed_json", f"invalid JSON: {getattr(exc, 'msg', exc)}", text)
+                    continue
+                # Python's json accepts "\\ud800" alone, but the str it makes cannot be encoded as
+                # UTF-8: Beam would fail the whole job when it serialises the record.
+                if _SURROGATE_ESCAPE_RE.search(text) and _SURROGATE_RE.search(json.dumps(item, ensure_ascii=False)):
+                    yield n, self._letter(path, n, "invalid_utf8", "a \\u escape encodes a lone UTF-16 surrogate, "
+                                          "which is not a Unicode character", text)
+                    continue
+                yield n, item
 
     def _csv(self, path):
-        csv.field_size_limit(max(131072, self._config.limits.max_article_chars * 4 + 1024))
+        # No field limit of its own: a field over limits.max_article_chars must become one too_large
+        # dead letter (checked per record, as for JSON Lines), not end the reading of the file.
+        csv.field_size_limit(2**31 - 1)
         with self._open(path) as raw:
             reader = csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8-sig", newline=""))
             columns = self._config.columns

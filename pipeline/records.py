@@ -86,7 +86,10 @@ def parse_published(value: Any) -> Optional[datetime.date]:
 
 def _utc_date(dt: datetime.datetime) -> datetime.date:
     if dt.tzinfo is not None:
-        dt = dt.astimezone(datetime.timezone.utc)
+        try:
+            dt = dt.astimezone(datetime.timezone.utc)
+        except OverflowError:  # e.g. 9999-12-31T23:00-05:00 is in year 10000 in UTC
+            raise BadRecord("invalid_date", f"published {dt.isoformat()!r} is outside years 1-9999 in UTC") from None
     return dt.date()
 
 

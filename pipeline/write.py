@@ -109,6 +109,14 @@ def staging_dir(output: str, run_id: str) -> str:
 def clear_stale_staging(output: str) -> None:
     """Removes staging directories of runs that were killed (runs into one directory are not
     meant to be concurrent)."""
+    if "://" not in output:
+        # Listed, not globbed: a run killed early leaves a staging directory holding only empty
+        # directories, which a file glob does not see.
+        names = os.listdir(output) if os.path.isdir(output) else []
+        for path in sorted(os.path.join(output, n) for n in names if n.startswith(".staging-")):
+            _LOG.info("removing the staging directory of an unfinished run: %s", path)
+            FileSystems.delete([path])
+        return
     try:
         stale = {_top_child(output, m.path) for m in FileSystems.match([FileSystems.join(output, ".staging-*/**")])[0].metadata_list}
     except Exception:

@@ -34,3 +34,4 @@ def train(data_paths=DEFAULT_DATA, model_path: str = DEFAULT_MODEL, fmt: str = "
     logging.getLogger(__name__).info("trained %s in %.1f s -> %s", model.model_version,
                                      time.perf_counter() - started, model_path)
     return model
+
