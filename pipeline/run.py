@@ -51,12 +51,13 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default=None, metavar="FILE",
                         help="run settings YAML: column names, limits, duplicate policy (see configs/pipeline.yaml)")
     parser.add_argument("--model", default=DEFAULT_MODEL, metavar="FILE", help="stance model (default: %(default)s)")
-    parser.add_argument("--mention_shards", type=int, default=1, metavar="N",
-                        help="files in mentions/ (0: let the runner decide; default: %(default)s)")
+    parser.add_argument("--mention_shards", type=int, default=0, metavar="N",
+                        help="files in mentions/; 0 (the default) lets the runner decide, one file per "
+                             "worker bundle, which keeps memory flat: a fixed number groups all rows first")
 
 
 def build(p: beam.Pipeline, files, actors, config: RunConfig, model_path: str, staging: str,
-          mention_shards: int = 1) -> None:
+          mention_shards: int = 0) -> None:
     """Composes the job on pipeline ``p``."""
     read, read_dead = p | "ReadArticles" >> ReadArticles(files, config)
     dead = [read_dead]
@@ -80,11 +81,12 @@ def build(p: beam.Pipeline, files, actors, config: RunConfig, model_path: str, s
 def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
     """Runs the job and publishes its result; returns the manifest."""
     started = datetime.datetime.now(datetime.timezone.utc)
+    # Cheap checks first, then the model: a typo fails at once, and any bad file before any work.
     actors = load_actors(args.actors)
     config = load_config(args.config)
-    model = load_model(args.model)  # fail fast, with a clear message, before any work is done
     check_output_dir(args.output)
     files = expand_inputs(args.input)
+    model = load_model(args.model)
     run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     if "://" not in args.output:
         FileSystems.mkdirs(args.output) if not FileSystems.exists(args.output) else None
