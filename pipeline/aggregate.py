@@ -7,6 +7,7 @@ per-article rows with one ``CombineFn``, so the sums are exact whatever the runn
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from typing import Iterable, Optional, Sequence
 
 import apache_beam as beam
@@ -140,8 +141,6 @@ class DailyAggregates(beam.PTransform):
 
 
 def _daily_rows(joined) -> Iterable[dict]:
-    import datetime
-
     (source, day), groups = joined
     volume = sum(groups["volume"])
     for actor, totals in groups["actors"]:

@@ -15,7 +15,7 @@ import itertools
 import json
 import os
 import time
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
