@@ -1073,6 +1073,9 @@ def bench(args) -> int:
         "model": model_info,
         "code": {"before": code_before, "changed_during_run": changed},
         "notes": notes + [
+            f"The corpus reuses a pool of {provenance['pool_sentences']:,} sentences: at N={big:,} each occurs about "
+            f"{big * SENTENCES_PER_ARTICLE / max(provenance['pool_sentences'], 1):.0f} times. Do not judge a cache "
+            "keyed on sentence text with this benchmark; it would look far better than on real news.",
             "(b) and (c) run `python -m pipeline run` (the `stance-pipeline run` CLI) unchanged; pipeline/run.py "
             "maps no --runner / DirectRunner to an FnApiRunner instance, which reads --direct_running_mode and "
             "--direct_num_workers from the options in run_pipeline(); the 'SDK worker CPU s' column shows the "
