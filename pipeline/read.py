@@ -120,9 +120,7 @@ class ParseFileFn(beam.DoFn):
             yield self._dead(path, record, exc.article_id, exc.kind, exc.message, _raw(item))
 
     def _dead(self, path, record, article_id, kind, message, raw):
-        limit = self._config.limits.max_raw_chars
-        return beam.pvalue.TaggedOutput(DEAD, DeadLetter(path, record, article_id, kind, message,
-                                                         raw[:limit] if raw is not None else None))
+        return beam.pvalue.TaggedOutput(DEAD, self._letter(path, record, kind, message, raw, article_id))
 
     @contextlib.contextmanager
     def _open(self, path):

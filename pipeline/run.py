@@ -88,8 +88,8 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
     files = expand_inputs(args.input)
     model = load_model(args.model)
     run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-    if "://" not in args.output:
-        FileSystems.mkdirs(args.output) if not FileSystems.exists(args.output) else None
+    if "://" not in args.output and not FileSystems.exists(args.output):
+        FileSystems.mkdirs(args.output)
     clear_stale_staging(args.output)
     staging = staging_dir(args.output, run_id)
 
