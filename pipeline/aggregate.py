@@ -177,25 +177,70 @@ def dead_letter_row(d: DeadLetter) -> dict:
 
 class DropDuplicateIds(beam.PTransform):
     """Keeps the first record of each id (by input file, then record number); the rest become
-    ``duplicate_id`` dead letters naming the record that was kept."""
+    ``duplicate_id`` dead letters naming the record that was kept.
+
+    Which record comes first is decided from ``locations``, ``(id, (input_file, record))`` pairs, and
+    only repeated ids reach the filter, as a side input. Pass the locations from a separate read of the
+    same files and the articles themselves are never grouped or held back: they stream from the read
+    into the analysis, so memory does not grow with the corpus (a ``GroupByKey`` of whole articles
+    held every article's text at once). Without ``locations`` they are taken from ``articles``.
+    """
+
+    def __init__(self, locations: Optional[beam.PCollection] = None, max_raw_chars: int = 2000):
+        super().__init__()
+        self._locations = locations
+        self._max_raw_chars = max_raw_chars
 
     def expand(self, articles):
-        results = (articles
-                   | "KeyById" >> beam.Map(lambda a: (a.id, a))
-                   | "GroupById" >> beam.GroupByKey()
-                   | "KeepFirst" >> beam.FlatMap(_keep_first).with_outputs("dead", main="kept"))
+        locations = self._locations
+        if locations is None:
+            locations = articles | "Locate" >> beam.Map(article_location)
+        repeated = (locations
+                    | "FirstPerId" >> beam.CombinePerKey(FirstLocation())
+                    | "Repeated" >> beam.Filter(lambda kv: kv[1][0] > 1)
+                    | "KeptLocation" >> beam.MapTuple(lambda id_, acc: (id_, acc[1])))
+        results = articles | "KeepFirst" >> beam.ParDo(
+            _KeepFirstFn(self._max_raw_chars), beam.pvalue.AsDict(repeated)).with_outputs("dead", main="kept")
         return results.kept, results.dead
 
 
-def _keep_first(kv):
-    _, group = kv
-    ordered = sorted(group, key=lambda a: (a.input_file, a.record))
-    yield ordered[0]
-    for dup in ordered[1:]:
+def article_location(a: Article) -> tuple[str, tuple[str, int]]:
+    return a.id, (a.input_file, a.record)
+
+
+class FirstLocation(beam.CombineFn):
+    """(count, earliest location) of one id's records."""
+
+    def create_accumulator(self):
+        return 0, None
+
+    def add_input(self, acc, location):
+        return self.merge_accumulators([acc, (1, tuple(location))])
+
+    def merge_accumulators(self, accs):
+        count, first = 0, None
+        for n, loc in accs:
+            count += n
+            if loc is not None and (first is None or tuple(loc) < first):
+                first = tuple(loc)
+        return count, first
+
+    def extract_output(self, acc):
+        return acc
+
+
+class _KeepFirstFn(beam.DoFn):
+    def __init__(self, max_raw_chars: int):
+        self._max_raw_chars = max_raw_chars
+
+    def process(self, a: Article, repeated: dict):
+        kept = repeated.get(a.id)
+        if kept is None or tuple(kept) == (a.input_file, a.record):
+            yield a
+            return
         yield beam.pvalue.TaggedOutput("dead", DeadLetter(
-            dup.input_file, dup.record, dup.id, "duplicate_id",
-            f"id already used by {ordered[0].input_file} record {ordered[0].record}; that one was analysed",
-            dup.text[:2000]))
+            a.input_file, a.record, a.id, "duplicate_id",
+            f"id already used by {kept[0]} record {kept[1]}; that one was analysed", a.text[:self._max_raw_chars]))
 
 
 def run_counts(read_articles, read_dead, analysed, dead) -> beam.PCollection:

@@ -27,8 +27,8 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 
 from pipeline import __version__
 from pipeline.actors import load_actors
-from pipeline.aggregate import (ActorAggregates, DailyAggregates, DropDuplicateIds, article_rows,
-                                dead_letter_row, mention_rows, run_counts)
+from pipeline.aggregate import (ActorAggregates, DailyAggregates, DropDuplicateIds, article_location,
+                                article_rows, dead_letter_row, mention_rows, run_counts)
 from pipeline.analyze import AnalyseArticles
 from pipeline.config import RunConfig, load_config
 from pipeline.read import ReadArticles, expand_inputs
@@ -63,7 +63,11 @@ def build(p: beam.Pipeline, files, actors, config: RunConfig, model_path: str, s
     dead = [read_dead]
     articles = read
     if config.duplicates == "first":
-        articles, dup_dead = read | "DropDuplicateIds" >> DropDuplicateIds()
+        # Ids from a second read of the same files: the articles then stream from the read into the
+        # analysis instead of waiting, all of them, for a grouping (see DropDuplicateIds).
+        ids, _ = p | "ReadIds" >> ReadArticles(files, config)
+        locations = ids | "Locate" >> beam.Map(article_location)
+        articles, dup_dead = read | "DropDuplicateIds" >> DropDuplicateIds(locations, config.limits.max_raw_chars)
         dead.append(dup_dead)
     analysed, failed = articles | "AnalyseArticles" >> AnalyseArticles(
         actors, model_path, config.limits.max_sentence_chars, config.batch_size)
@@ -71,7 +75,7 @@ def build(p: beam.Pipeline, files, actors, config: RunConfig, model_path: str, s
 
     (analysed | "MentionRows" >> beam.FlatMap(mention_rows)
      | "WriteMentions" >> WriteTable("mentions", staging, mention_shards))
-    (analysed | "ArticleRows" >> beam.FlatMap(article_rows) | "WriteArticles" >> WriteTable("articles", staging))
+    (analysed | "ArticleRows" >> beam.FlatMap(article_rows) | "WriteArticles" >> WriteTable("articles", staging, 0))
     (analysed | "DailyAggregates" >> DailyAggregates() | "WriteDaily" >> WriteTable("daily", staging))
     (analysed | "ActorAggregates" >> ActorAggregates(actors) | "WriteActors" >> WriteTable("actors", staging))
     (dead | "ErrorRows" >> beam.Map(dead_letter_row) | "WriteErrors" >> WriteTable("errors", staging))

@@ -1,11 +1,16 @@
-"""VADER sentence sentiment: how grim or upbeat a sentence reads, whoever it is about."""
+"""VADER sentence sentiment: how grim or upbeat a sentence reads, whoever it is about.
+
+Scores come from ``pipeline.vader``, a faster re-implementation whose output is identical to
+vaderSentiment 3.3.2's (``tests/test_vader.py`` holds it to that).
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+from pipeline.vader import FastVader, analyzer
+
+__all__ = ["Sentiment", "analyzer", "score"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -16,12 +21,6 @@ class Sentiment:
     neg: float
 
 
-@functools.lru_cache(maxsize=1)
-def analyzer() -> SentimentIntensityAnalyzer:
-    """One analyzer per process: building it parses the lexicon files (a few milliseconds)."""
-    return SentimentIntensityAnalyzer()
-
-
-def score(text: str, vader: SentimentIntensityAnalyzer | None = None) -> Sentiment:
+def score(text: str, vader: FastVader | None = None) -> Sentiment:
     s = (vader or analyzer()).polarity_scores(text)
     return Sentiment(s["compound"], s["pos"], s["neu"], s["neg"])

@@ -28,15 +28,18 @@ _LOG = logging.getLogger(__name__)
 SUCCESS = "_SUCCESS"
 MANIFEST = "manifest.json"
 COUNTS_DIR = "_counts"
-# Rows per Parquet row group: large enough for DuckDB and Spark to scan row groups in parallel
-# efficiently, small enough to keep a worker's buffer modest.
-ROWS_PER_GROUP = 100_000
+# Rows per Parquet row group. DuckDB, Polars and Spark scan a file one row group per thread, so a
+# table of a few hundred thousand rows should hold several; each group is also what a worker holds in
+# memory before writing it (about 18 MB of Arrow for 50,000 mention rows, more while it is encoded),
+# and that buffer is most of what the pipeline's memory grows by with the corpus (reports/bench.md).
+# DuckDB writes 122,880-row groups and accepts anything above 2,048.
+ROWS_PER_GROUP = 50_000
 
 
-# Rows are turned into Arrow this many at a time while a table fills: 100,000 mention rows held as
-# Python dicts take about 170 MB, as Arrow about 35 MB (reports/bench.md). The Parquet written is the
-# same byte for byte: a table made of chunks is written as one row group like a contiguous one.
-ROWS_PER_CHUNK = 10_000
+# Rows are turned into Arrow this many at a time while a row group fills: as Python dicts a mention
+# row takes about five times the memory it takes as Arrow. The Parquet written is the same byte for
+# byte: a table made of chunks is written as one row group like a contiguous one.
+ROWS_PER_CHUNK = 2_000
 
 
 class _RowsToTablesFn(beam.DoFn):

@@ -69,3 +69,26 @@ def test_yaml_is_loaded_safely():
 def test_custom_actor():
     m = ActorMatcher(parse_actors("actors:\n  - id: nato\n    name: NATO\n    aliases: [NATO, the alliance]\n"))
     assert found(m, "NATO said the alliance would respond.") == [("nato", "NATO"), ("nato", "the alliance")]
+
+
+def test_first_word_index_agrees_with_the_combined_regex_on_our_sentences(actors, matcher):
+    import json
+    from pathlib import Path
+
+    reference = ActorMatcher(actors, first_word_index=False)
+    root = Path(__file__).resolve().parent.parent
+    texts = [json.loads(line)["sentence"] for name in ("train.jsonl", "test.jsonl")
+             for line in (root / "datasets" / "stance" / name).open(encoding="utf-8")]
+    texts += [json.loads(line)["text"] for line in (root / "datasets" / "sample" / "meridian_wire.jsonl").open(encoding="utf-8")]
+    found_any = 0
+    for text in texts:
+        got = matcher.find(text)
+        assert got == reference.find(text), text
+        found_any += bool(got)
+    assert found_any > 500
+
+
+def test_an_alias_starting_with_punctuation_still_matches():
+    actors = parse_actors("actors:\n  - id: tag\n    aliases: ['#Assad', 'the regime']\n")
+    for m in (ActorMatcher(actors), ActorMatcher(actors, first_word_index=False)):
+        assert found(m, "Posts tagged #Assad blamed the regime.") == [("tag", "#Assad"), ("tag", "the regime")]

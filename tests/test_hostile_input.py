@@ -644,6 +644,22 @@ def test_mentions_lie_inside_the_text_and_match_an_alias(actors, matcher):
     assert sum(1 for n in found if n) >= len(found) // 4  # the strategy does exercise matching
 
 
+def test_first_word_index_finds_what_the_combined_regex_finds(actors, matcher):
+    from pipeline.actors import ActorMatcher
+
+    reference = ActorMatcher(actors, first_word_index=False)
+    every_alias = sorted({alias for a in actors for alias in a.aliases})
+
+    @PROPERTY
+    @given(parts=st.lists(st.one_of(alias_variants(every_alias), st.sampled_from(PIECES), st.text(max_size=8)),
+                          max_size=12))
+    def check(parts):
+        text = "".join(parts)
+        assert matcher.find(text) == reference.find(text)
+
+    check()
+
+
 def test_analysis_functions_never_raise_on_arbitrary_unicode(matcher):
     from pipeline.analyze import add_mentions, add_sentiment, analyse_sentences
     from pipeline.records import Article, normalize_text

@@ -14,6 +14,7 @@ target's window tell it who does what to whom.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import NamedTuple, Sequence
 
@@ -95,8 +96,11 @@ def _target_positions(toks: Sequence[str]) -> list[int]:
     return [i for i, t in enumerate(toks) if t == TARGET_TOKEN]
 
 
-def _cue_category(token: str) -> list[str]:
-    return [c for c in _CATEGORIES if token.startswith(CUES[c])]
+# Cached per word: role tagging asks about every word between the target and each word near it, and
+# a news vocabulary repeats its words far more often than it adds new ones.
+@functools.lru_cache(maxsize=1 << 16)
+def _cue_category(token: str) -> tuple[str, ...]:
+    return tuple(c for c in _CATEGORIES if token.startswith(CUES[c]))
 
 
 class MaskedSentence(TransformerMixin, BaseEstimator):
@@ -190,7 +194,7 @@ class CueFeatures(TransformerMixin, BaseEstimator):
             vl = vader.polarity_scores(left) if left else {"compound": 0.0, "pos": 0.0, "neg": 0.0}
             vr = vader.polarity_scores(right) if right else {"compound": 0.0, "pos": 0.0, "neg": 0.0}
             vs = vader.polarity_scores(" ".join(plain))["compound"] if plain else 0.0
-            speaker = 1.0 if any(toks[p + 1:p + 3] and _cue_category(toks[p + 1]) == ["speech"] for p in positions
+            speaker = 1.0 if any(toks[p + 1:p + 3] and _cue_category(toks[p + 1]) == ("speech",) for p in positions
                                  if p + 1 < len(toks)) else 0.0
             quote = 1.0 if re.search(r"[\"“”]", x.text) else 0.0
             rows.append(list(counts.values()) + [
@@ -228,7 +232,7 @@ def role(toks: Sequence[str], p: int, i: int, lo: int, hi: int) -> str:
     if not lo <= i <= hi:
         return "fa"
     between = toks[min(p, i) + 1:max(p, i)]
-    if any(_cue_category(t) == ["speech"] for t in between):
+    if any(_cue_category(t) == ("speech",) for t in between):
         return "sp"
     if i < p:
         return "ag" if p >= 1 and toks[p - 1] == "by" else "pt"
