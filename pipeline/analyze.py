@@ -68,8 +68,10 @@ def add_mentions(aa: AnalysedArticle, matcher: ActorMatcher) -> AnalysedArticle:
     sentences = []
     for s in aa.sentences:
         found = matcher.find(text[s.start:s.end])
-        mentions = tuple(Mention(m.actor, m.alias, m.start + s.start, m.end + s.start) for m in found)
-        sentences.append(dataclasses.replace(s, mentions=mentions))
+        if found:  # most sentences name no actor: keep them as they are (replace() costs ~5 µs)
+            s = dataclasses.replace(s, mentions=tuple(
+                Mention(m.actor, m.alias, m.start + s.start, m.end + s.start) for m in found))
+        sentences.append(s)
     return dataclasses.replace(aa, sentences=tuple(sentences))
 
 
@@ -101,7 +103,8 @@ def add_stances(batch: Sequence[AnalysedArticle], model: StanceModel) -> list[An
             (actor, Stance(LABELS[int(p.argmax())], float(p[0]), float(p[1]), float(p[2]))))
     out = []
     for i, aa in enumerate(batch):
-        sentences = tuple(dataclasses.replace(s, stances=tuple(found.get((i, s.index), ()))) for s in aa.sentences)
+        sentences = tuple(dataclasses.replace(s, stances=tuple(found[i, s.index])) if (i, s.index) in found else s
+                          for s in aa.sentences)
         out.append(dataclasses.replace(aa, sentences=sentences, model_version=model.model_version))
     return out
 

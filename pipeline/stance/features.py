@@ -92,6 +92,33 @@ def words(masked: str) -> list[str]:
     return [t for t in tokens(masked) if t not in _CLAUSE_PUNCT]
 
 
+class Tokenized(NamedTuple):
+    """A ``StanceInput`` masked and tokenized once, for every feature block to share."""
+
+    input: StanceInput
+    tokens: list[str]  # tokens(mask(input))
+    words: list[str]  # the tokens without clause punctuation
+
+
+def tokenize(x: StanceInput | Tokenized) -> Tokenized:
+    if isinstance(x, Tokenized):
+        return x
+    toks = tokens(mask(x))
+    return Tokenized(x, toks, [t for t in toks if t not in _CLAUSE_PUNCT])
+
+
+class Tokenize(TransformerMixin, BaseEstimator):
+    """StanceInput -> Tokenized. The first step of the model, so that the four feature blocks do not
+    each mask and tokenize the sentence again; each block also accepts plain ``StanceInput``s, so it
+    can be used and tested on its own."""
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return [tokenize(x) for x in X]
+
+
 def _target_positions(toks: Sequence[str]) -> list[int]:
     return [i for i, t in enumerate(toks) if t == TARGET_TOKEN]
 
@@ -111,7 +138,7 @@ class MaskedSentence(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        return [" ".join(tokens(mask(x))) for x in X]
+        return [" ".join(tokenize(x).tokens) for x in X]
 
 
 class TargetContext(TransformerMixin, BaseEstimator):
@@ -130,8 +157,8 @@ class TargetContext(TransformerMixin, BaseEstimator):
     def transform(self, X):
         return [" ".join(self._context(x)) for x in X]
 
-    def _context(self, x: StanceInput) -> list[str]:
-        toks = words(mask(x))
+    def _context(self, x: StanceInput | Tokenized) -> list[str]:
+        toks = tokenize(x).words
         feats = []
         for p in _target_positions(toks):
             for d in range(1, self.width + 1):
@@ -174,7 +201,8 @@ class CueFeatures(TransformerMixin, BaseEstimator):
         vader = analyzer()
         rows = []
         for x in X:
-            toks = words(mask(x))
+            t = tokenize(x)
+            toks, x = t.words, t.input
             positions = _target_positions(toks) or [0]
             first, last = positions[0], positions[-1]
             counts = dict.fromkeys((f"{c}_{s}" for c in _CATEGORIES for s in ("left", "right", "all")), 0.0)
@@ -259,8 +287,8 @@ class TargetRoles(TransformerMixin, BaseEstimator):
     def transform(self, X):
         return [" ".join(self._roles(x)) or "NO_ROLES" for x in X]
 
-    def _roles(self, x: StanceInput) -> list[str]:
-        toks = tokens(mask(x))
+    def _roles(self, x: StanceInput | Tokenized) -> list[str]:
+        toks = tokenize(x).tokens
         feats = []
         for p in _target_positions(toks):
             lo, hi = clause_bounds(toks, p)

@@ -18,7 +18,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from pipeline.errors import UsageError
-from pipeline.stance.features import CueFeatures, MaskedSentence, StanceInput, TargetContext, TargetRoles
+from pipeline.stance.features import CueFeatures, MaskedSentence, StanceInput, TargetContext, TargetRoles, Tokenize
 
 LABELS = ("favor", "against", "neutral")
 
@@ -40,7 +40,7 @@ class CompactTfidfVectorizer(TfidfVectorizer):
         super().__setstate__(state)
         if terms is not None:
             self.vocabulary_ = {str(t): i for i, t in enumerate(terms)}
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MODEL_FAMILY = "tfidf-cues-lr"
 
 # Types a model file may contain. Anything else makes loading fail: see load_model.
@@ -49,6 +49,7 @@ TRUSTED_TYPES = [
     "pipeline.stance.features.MaskedSentence",
     "pipeline.stance.features.TargetContext",
     "pipeline.stance.features.TargetRoles",
+    "pipeline.stance.features.Tokenize",
     "pipeline.stance.model.CompactTfidfVectorizer",
     "sklearn.feature_extraction.text.TfidfTransformer",
     "sklearn.linear_model._logistic.LogisticRegression",
@@ -65,6 +66,7 @@ TRUSTED_TYPES = [
 def build_pipeline(*, C: float = 2.0, seed: int = 0) -> Pipeline:
     """The estimator, unfitted. Inputs are ``StanceInput`` tuples; classes are ``LABELS``."""
     return Pipeline([
+        ("tokenize", Tokenize()),
         ("features", FeatureUnion([
             ("sentence", Pipeline([
                 ("mask", MaskedSentence()),
