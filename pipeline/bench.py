@@ -824,6 +824,59 @@ def _md_table(header, rows) -> list[str]:
            ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
 
 
+# The report of the last run before the speed work (commit 7c1834a), kept so that every new report
+# shows the profile's top costs before and after. Same corpus generator, seed and sizes.
+BEFORE = os.path.join(DEFAULT_REPORTS, "bench_before.json")
+
+
+def _load_before() -> dict | None:
+    try:
+        with open(BEFORE, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def _before_after(before: dict, after: dict) -> list[str]:
+    """Per-step cost of (a) under cProfile, in µs per sentence, before and after; and throughput."""
+    pb, pa_ = before.get("profile") or {}, after.get("profile") or {}
+    sb, sa = (pb.get("summary") or {}).get("steps", {}), (pa_.get("summary") or {}).get("steps", {})
+    if not sb or not sa or pb.get("n") != pa_.get("n"):
+        return []
+    n_sent = lambda r: next(iter(r["results"][str(r["profile"]["n"])].values()))["counts"]["sentences"]  # noqa: E731
+    nb, na = n_sent(before), n_sent(after)
+    rows = []
+    for step in dict.fromkeys([*sb, *sa]):
+        b = sb.get(step, {}).get("cumtime_s")
+        a = sa.get(step, {}).get("cumtime_s")
+        ub = b / nb * 1e6 if b is not None else None
+        ua = a / na * 1e6 if a is not None else None
+        rows.append([step.replace("  ", "&nbsp;&nbsp;"), f"{ub:.0f}" if ub is not None else "-",
+                     f"{ua:.0f}" if ua is not None else "-",
+                     f"{ub / ua:.1f}x" if ub and ua else "-"])
+    tb, ta = pb["summary"]["total_s"] / nb * 1e6, pa_["summary"]["total_s"] / na * 1e6
+    rows.append(["**total under cProfile**", f"{tb:.0f}", f"{ta:.0f}", f"{tb / ta:.1f}x"])
+    L = ["## Before and after", "",
+         f"Profile of (a) at N={pa_['n']:,}, cumulative µs per sentence under cProfile, in the run before the "
+         f"speed work (`reports/bench_before.json`, {before.get('finished_at', '?')[:10]}, model "
+         f"{(before.get('model') or {}).get('model_version', '?')}) and in this one. The same corpus; cProfile "
+         "inflates call-heavy code, so compare the rows with each other, not with the throughput table.", ""]
+    L += _md_table(["step", "before µs", "after µs", "speed-up"], rows)
+    big = max(after["results"], key=int)
+    thr = []
+    for mode in after["results"][big]:
+        rb = (before.get("results", {}).get(big) or {}).get(mode)
+        ra = after["results"][big][mode]
+        if rb:
+            thr.append([MODE_LABELS.get(mode, mode), f"{rb['sentences_per_s']:,.0f}", f"{ra['sentences_per_s']:,.0f}",
+                        f"{ra['sentences_per_s'] / rb['sentences_per_s']:.2f}x",
+                        f"{rb['maxrss_mb']:,.0f}", f"{ra['maxrss_mb']:,.0f}"])
+    if thr:
+        L += ["", f"Throughput and peak memory (largest process) at N={int(big):,}, before and after:", ""]
+        L += _md_table(["run", "sentences/s before", "after", "ratio", "peak RSS MB before", "after"], thr)
+    return L + [""]
+
+
 def markdown(report: dict) -> str:
     m = report["machine"]
     L = ["# Throughput benchmark", "",
@@ -883,6 +936,9 @@ def markdown(report: dict) -> str:
             L.append("")
     p = report.get("profile")
     if p:
+        before = _load_before()
+        if before:
+            L += _before_after(before, report)
         L += ["## Profile of (a)", "",
               f"cProfile of the plain loop at N={p['n']:,} (`{p['file']}`); cProfile adds overhead, so "
               f"read shares, not absolute times. Total {p['summary']['total_s']:.1f} s.", ""]
