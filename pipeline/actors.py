@@ -86,19 +86,7 @@ class ActorMatcher:
         # Instead, index the aliases by their first word: only positions where a text word equals
         # some alias's first word are tried, with just that word's alternatives, in the same
         # longest-first order, so the matches are exactly the combined regex's.
-        self._first_words: dict[str, tuple[re.Pattern, list[int]]] | None = {} if first_word_index else None
-        by_word: dict[str, list[int]] = {}
-        for index, (_, alias, _) in enumerate(self._groups if first_word_index else ()):
-            lead = re.match(r"\w+", fold(alias))
-            if lead is None:  # an alias starting with punctuation: keep to the combined regex
-                self._first_words = None
-                break
-            by_word.setdefault(lead.group().lower(), []).append(index)
-        else:
-            self._first_words = None if not first_word_index else {
-                w: (re.compile(r"(?:" + "|".join(alternatives[i] for i in indices) + r")(?!\w)", re.IGNORECASE),
-                    indices)
-                for w, indices in by_word.items()}
+        self._first_words = self._index_first_words(alternatives) if first_word_index else None
         self._exclusions = {}
         for a in self.actors:
             if a.exclusions:
@@ -120,6 +108,18 @@ class ActorMatcher:
                 continue
             mentions.append(Mention(actor_id, alias, start, end))
         return mentions
+
+    def _index_first_words(self, alternatives: list[str]) -> dict[str, tuple[re.Pattern, list[int]]] | None:
+        """First word of an alias (folded, lowercase) -> (regex of the aliases starting with it, their
+        indices in ``self._groups``); None when an alias starts with punctuation."""
+        by_word: dict[str, list[int]] = {}
+        for index, (_, alias, _) in enumerate(self._groups):
+            lead = re.match(r"\w+", fold(alias))
+            if lead is None:
+                return None
+            by_word.setdefault(lead.group().lower(), []).append(index)
+        return {w: (re.compile(r"(?:" + "|".join(alternatives[i] for i in indices) + r")(?!\w)", re.IGNORECASE), indices)
+                for w, indices in by_word.items()}
 
     def _matches(self, folded: str):
         """(alias index, start, end) of each match of ``self._regex`` in ``folded``, in order; found
