@@ -215,7 +215,9 @@ class FirstLocation(beam.CombineFn):
         return 0, None
 
     def add_input(self, acc, location):
-        return self.merge_accumulators([acc, (1, tuple(location))])
+        count, first = acc
+        location = tuple(location)
+        return count + 1, location if first is None or location < first else first
 
     def merge_accumulators(self, accs):
         count, first = 0, None

@@ -75,7 +75,7 @@ def build(p: beam.Pipeline, files, actors, config: RunConfig, model_path: str, s
 
     (analysed | "MentionRows" >> beam.FlatMap(mention_rows)
      | "WriteMentions" >> WriteTable("mentions", staging, mention_shards))
-    (analysed | "ArticleRows" >> beam.FlatMap(article_rows) | "WriteArticles" >> WriteTable("articles", staging, 0))
+    (analysed | "ArticleRows" >> beam.FlatMap(article_rows) | "WriteArticles" >> WriteTable("articles", staging, num_shards=0))
     (analysed | "DailyAggregates" >> DailyAggregates() | "WriteDaily" >> WriteTable("daily", staging))
     (analysed | "ActorAggregates" >> ActorAggregates(actors) | "WriteActors" >> WriteTable("actors", staging))
     (dead | "ErrorRows" >> beam.Map(dead_letter_row) | "WriteErrors" >> WriteTable("errors", staging))
