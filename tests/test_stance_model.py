@@ -6,13 +6,16 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from pipeline.errors import UsageError
 from pipeline.stance.data import read_examples
 from pipeline.stance.features import CueFeatures, StanceInput, TargetContext, TargetRoles, mask
-from pipeline.stance.model import (LABELS, StanceModel, build_pipeline, classify, classify_lines,
-                                   load_model, save_model)
+from pipeline.stance.model import (LABELS, CompactTfidfVectorizer, StanceModel, build_pipeline, classify,
+                                   classify_lines, load_model, save_model)
 from pipeline.stance.train import fit
 from tests.conftest import ROOT
 
@@ -53,6 +56,41 @@ def test_cue_features_shape_and_names():
     assert f.shape == (1, len(names))
     assert f[0, names.index("praise_right")] == 1.0
     assert f[0, names.index("others")] == 1.0
+
+
+def _vectorizers(**params):
+    return CompactTfidfVectorizer(**params), TfidfVectorizer(**params)
+
+
+@pytest.mark.parametrize("ngram_range", [(1, 1), (1, 2)])
+def test_fast_analyzer_gives_sklearns_features(ngram_range):
+    """The vectorizer's faster n-grams: the same terms in the same order as sklearn's analyzer, and
+    the same fitted vocabulary and matrix, on every masked training sentence."""
+    docs = [x for x in build_pipeline().named_steps["features"].transformer_list[0][1].named_steps["mask"].transform(
+        [ex.input for ex in read_examples(TRAIN)])]
+    params = dict(ngram_range=ngram_range, min_df=2, sublinear_tf=True, token_pattern=r"\S+", lowercase=False)
+    ours, theirs = _vectorizers(**params)
+    fast, reference = ours.build_analyzer(), theirs.build_analyzer()
+    assert fast.__qualname__.startswith("CompactTfidfVectorizer")  # the fast path is the one tested
+    assert all(fast(d) == reference(d) for d in docs)
+    a, b = ours.fit_transform(docs), theirs.fit_transform(docs)
+    assert ours.vocabulary_ == theirs.vocabulary_
+    assert (a != b).nnz == 0 and np.array_equal(a.indices, b.indices) and np.array_equal(a.indptr, b.indptr)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab TGT\t\n\u00a0\u2003\u3000\x1c\x85,\u200b")), max_size=40))
+def test_fast_analyzer_splits_like_the_token_pattern(doc):
+    # Unicode whitespace, separators that are not whitespace (U+200B), and control characters.
+    for ngram_range in ((1, 1), (1, 2)):
+        ours, theirs = _vectorizers(ngram_range=ngram_range, token_pattern=r"\S+", lowercase=False)
+        assert ours.build_analyzer()(doc) == theirs.build_analyzer()(doc)
+
+
+def test_other_vectorizer_settings_use_sklearns_analyzer():
+    ours, theirs = _vectorizers(ngram_range=(1, 3), lowercase=True)
+    assert ours.build_analyzer()("The Kremlin said") == theirs.build_analyzer()("The Kremlin said")
+    assert not getattr(ours.build_analyzer(), "__qualname__", "").startswith("CompactTfidfVectorizer")
 
 
 def test_estimator_conventions():

@@ -130,6 +130,12 @@ def _cue_category(token: str) -> tuple[str, ...]:
     return tuple(c for c in _CATEGORIES if token.startswith(CUES[c]))
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _cue_slots(token: str) -> tuple[int, ...]:
+    """Where ``token``'s cue categories start in ``CueFeatures``' count columns."""
+    return tuple(3 * _CATEGORIES.index(c) for c in _cue_category(token))
+
+
 class MaskedSentence(TransformerMixin, BaseEstimator):
     """StanceInput -> the masked sentence as tokens (clause punctuation kept: "TGT ," and ", TGT"
     bigrams mark appositions), for a TF-IDF vectorizer of uni- and bigrams."""
@@ -205,17 +211,17 @@ class CueFeatures(TransformerMixin, BaseEstimator):
             toks, x = t.words, t.input
             positions = _target_positions(toks) or [0]
             first, last = positions[0], positions[-1]
-            counts = dict.fromkeys((f"{c}_{s}" for c in _CATEGORIES for s in ("left", "right", "all")), 0.0)
+            counts = [0.0] * (3 * len(_CATEGORIES))  # per category: left, right, all
             for i, t in enumerate(toks):
-                cats = _cue_category(t)
+                cats = _cue_slots(t)
                 if not cats:
                     continue
-                for c in cats:
-                    counts[f"{c}_all"] += 1
+                for k in cats:
+                    counts[k + 2] += 1
                     if first - self.width <= i < first:
-                        counts[f"{c}_left"] += 1
+                        counts[k] += 1
                     elif last < i <= last + self.width:
-                        counts[f"{c}_right"] += 1
+                        counts[k + 1] += 1
             plain = [t for t in toks if t not in (TARGET_TOKEN, OTHER_TOKEN)]
             left = " ".join(t for t in toks[max(0, first - self.width):first] if t not in (TARGET_TOKEN, OTHER_TOKEN))
             right = " ".join(t for t in toks[last + 1:last + 1 + self.width] if t not in (TARGET_TOKEN, OTHER_TOKEN))
@@ -225,7 +231,7 @@ class CueFeatures(TransformerMixin, BaseEstimator):
             speaker = 1.0 if any(toks[p + 1:p + 3] and _cue_category(toks[p + 1]) == ("speech",) for p in positions
                                  if p + 1 < len(toks)) else 0.0
             quote = 1.0 if re.search(r"[\"“”]", x.text) else 0.0
-            rows.append(list(counts.values()) + [
+            rows.append(counts + [
                 vl["compound"], vr["compound"], vs, vl["pos"] + vr["pos"], vl["neg"] + vr["neg"],
                 speaker, quote, 1.0 if "?" in toks else 0.0, float(len(x.others)), float(len(x.targets))])
         return np.asarray(rows, dtype=np.float64)

@@ -40,6 +40,23 @@ class CompactTfidfVectorizer(TfidfVectorizer):
         super().__setstate__(state)
         if terms is not None:
             self.vocabulary_ = {str(t): i for i, t in enumerate(terms)}
+
+    def build_analyzer(self):
+        """sklearn's analyzer, or the same n-grams made faster for the one setting the model uses
+        (whitespace tokens, no lowercasing, no stop words, uni- or bigrams): str.split() splits on
+        exactly what ``\\S+`` does not match, and the bigrams come in sklearn's order. About 12 µs
+        of the 24 µs sklearn spends per sentence; tests hold the two to the same output."""
+        if not (self.analyzer == "word" and self.input == "content" and self.token_pattern == r"\S+"
+                and self.tokenizer is None and self.preprocessor is None and not self.lowercase
+                and not self.strip_accents and self.stop_words is None and self.ngram_range in ((1, 1), (1, 2))):
+            return super().build_analyzer()
+        decode, bigrams = self.decode, self.ngram_range == (1, 2)
+
+        def analyze(doc):
+            tokens = decode(doc).split()
+            return tokens + [a + " " + b for a, b in zip(tokens, tokens[1:])] if bigrams else tokens
+
+        return analyze
 FORMAT_VERSION = 3
 MODEL_FAMILY = "tfidf-cues-lr"
 
