@@ -225,5 +225,19 @@ def publish(output: str, staging: str, manifest: dict) -> None:
 
 
 def file_hash(path: str) -> str:
-    with FileSystems.open(path) as f:
-        return hashlib.sha256(f.read()).hexdigest()
+    """sha256 of a model file; of a model directory (the encoder model), over its files' relative
+    paths and contents in sorted order."""
+    from pipeline.stance.encoder import is_encoder_model
+
+    if not is_encoder_model(path):
+        with FileSystems.open(path) as f:
+            return hashlib.sha256(f.read()).hexdigest()
+    base = path.rstrip("/")
+    files = sorted(m.path for pattern in (base + "/*", base + "/encoder/*")
+                   for m in FileSystems.match([pattern])[0].metadata_list)
+    h = hashlib.sha256()
+    for name in files:
+        h.update(name[len(base) + 1:].encode() + b"\0")
+        with FileSystems.open(name) as f:
+            h.update(hashlib.sha256(f.read()).digest())
+    return h.hexdigest()

@@ -176,9 +176,14 @@ def save_model(model: StanceModel, path: str) -> None:
 
 
 def load_model(path: str) -> StanceModel:
-    """Loads a model from a local path or any Beam filesystem (gs://, s3://, ...)."""
+    """Loads a model from a local path or any Beam filesystem (gs://, s3://, ...): a model file, or
+    a directory holding the optional encoder model (``pipeline.stance.encoder``)."""
     from apache_beam.io.filesystems import FileSystems
 
+    from pipeline.stance.encoder import is_encoder_model, load_encoder_model
+
+    if is_encoder_model(path):
+        return load_encoder_model(path)
     try:
         with FileSystems.open(path) as f:
             data = f.read()
