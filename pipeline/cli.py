@@ -19,6 +19,7 @@ from pipeline.errors import UsageError
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_ACTORS = os.path.relpath(os.path.join(_ROOT, "configs", "actors.yaml"))
 DEFAULT_MODEL = "models/stance.skops"
+DEFAULT_ENCODER = "models/stance-encoder"
 DEFAULT_TRAIN = "datasets/stance/train.jsonl"
 DEFAULT_TEST = "datasets/stance/test.jsonl"
 NEWSMTSC_DIR = os.path.join(_ROOT, "..", "shared", "benchmarks", "newsmtsc")
@@ -55,7 +56,8 @@ def make_parser() -> argparse.ArgumentParser:
                        help="training data (default: %(default)s)")
     train.add_argument("--format", default="jsonl", choices=["jsonl", "newsmtsc"],
                        help="jsonl: this project's format (datasets/stance/GUIDELINES.md); newsmtsc: NewsMTSC's")
-    train.add_argument("--model", default=DEFAULT_MODEL, metavar="FILE", help="where to save (default: %(default)s)")
+    train.add_argument("--model", default=None, metavar="PATH",
+                       help=f"where to save (default: {DEFAULT_MODEL}; with --encoder, the directory {DEFAULT_ENCODER})")
     train.add_argument("--C", type=float, default=None, help="inverse regularisation strength of the classifier")
     train.add_argument("--seed", type=int, default=None, help="random seed (default: 0; 42 with --encoder)")
     train.add_argument("--encoder", action="store_true",
@@ -67,7 +69,8 @@ def make_parser() -> argparse.ArgumentParser:
         "Score the model and baselines on the held-out split and, when present, on NewsMTSC "
         "(../shared/benchmarks/newsmtsc); writes reports/eval.md and reports/eval.json. "
         "Example: stance-pipeline eval --model models/stance.skops"))
-    ev.add_argument("--model", default=DEFAULT_MODEL, metavar="FILE", help="model to score (default: %(default)s)")
+    ev.add_argument("--model", default=DEFAULT_MODEL, metavar="PATH",
+                    help="model file or encoder model directory to score (default: %(default)s)")
     ev.add_argument("--train", default=DEFAULT_TRAIN, metavar="FILE", help="training split (default: %(default)s)")
     ev.add_argument("--test", default=DEFAULT_TEST, metavar="FILE", help="held-out split (default: %(default)s)")
     ev.add_argument("--newsmtsc", default=NEWSMTSC_DIR, metavar="DIR",
@@ -80,7 +83,7 @@ def make_parser() -> argparse.ArgumentParser:
         '{"label": "favor|against|neutral", "p_favor": ..., "p_against": ..., "p_neutral": ...}. '
         'A line that cannot be classified gets {"error": "..."}.'))
     cl.add_argument("--input", default="-", metavar="FILE", help="input file, - for standard input (default)")
-    cl.add_argument("--model", default=DEFAULT_MODEL, metavar="FILE", help="model (default: %(default)s)")
+    cl.add_argument("--model", default=DEFAULT_MODEL, metavar="PATH", help="model file or encoder model directory (default: %(default)s)")
     return parser
 
 
@@ -164,8 +167,9 @@ def _train(args) -> int:
 
         if args.C is not None:
             raise UsageError("--C is a setting of the default model, not of --encoder")
-        model = train_encoder(args.data, args.model, args.format, seed=args.seed, epochs=args.epochs)
-        print(f"Saved {model.model_version} to {args.model}")
+        path = args.model or DEFAULT_ENCODER
+        model = train_encoder(args.data, path, args.format, seed=args.seed, epochs=args.epochs)
+        print(f"Saved {model.model_version} to {path}")
         return 0
     from pipeline.stance.train import train
 
@@ -174,8 +178,9 @@ def _train(args) -> int:
     params = {"seed": 0 if args.seed is None else args.seed}
     if args.C is not None:
         params["C"] = args.C
-    model = train(args.data, args.model, args.format, **params)
-    print(f"Saved {model.model_version} to {args.model}")
+    path = args.model or DEFAULT_MODEL
+    model = train(args.data, path, args.format, **params)
+    print(f"Saved {model.model_version} to {path}")
     return 0
 
 

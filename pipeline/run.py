@@ -50,7 +50,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--actors", default=DEFAULT_ACTORS, metavar="FILE", help="actors YAML (default: %(default)s)")
     parser.add_argument("--config", default=None, metavar="FILE",
                         help="run settings YAML: column names, limits, duplicate policy (see configs/pipeline.yaml)")
-    parser.add_argument("--model", default=DEFAULT_MODEL, metavar="FILE", help="stance model (default: %(default)s)")
+    parser.add_argument("--model", default=DEFAULT_MODEL, metavar="PATH",
+                        help="stance model file, or the optional encoder model's directory such as "
+                             "models/stance-encoder from 'make encoder' (default: %(default)s)")
     parser.add_argument("--mention_shards", type=int, default=0, metavar="N",
                         help="files in mentions/; 0 (the default) lets the runner decide, one file per "
                              "worker bundle, which keeps memory flat: a fixed number groups all rows first")
