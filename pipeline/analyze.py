@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -19,8 +19,10 @@ from pipeline.actors import Actor, ActorMatcher, Mention
 from pipeline.records import Article, DeadLetter
 from pipeline.sentences import split_sentences
 from pipeline.sentiment import Sentiment, analyzer, score
-from pipeline.stance.features import StanceInput
-from pipeline.stance.model import LABELS, StanceModel, load_model
+from pipeline.stance.inputs import LABELS, StanceInput
+
+if TYPE_CHECKING:
+    from pipeline.stance.model import StanceModel
 
 _LOG = logging.getLogger(__name__)
 DEAD = "dead"
@@ -77,8 +79,11 @@ def add_mentions(aa: AnalysedArticle, matcher: ActorMatcher) -> AnalysedArticle:
 
 def add_sentiment(aa: AnalysedArticle, vader=None) -> AnalysedArticle:
     text = aa.article.text
+    # The constructor, not dataclasses.replace (twice the cost, paid here for every sentence);
+    # tests/test_transforms.py holds the two equal.
     return dataclasses.replace(aa, sentences=tuple(
-        dataclasses.replace(s, sentiment=score(text[s.start:s.end], vader)) for s in aa.sentences))
+        AnalysedSentence(s.index, s.start, s.end, s.cut, s.mentions, score(text[s.start:s.end], vader), s.stances)
+        for s in aa.sentences))
 
 
 def stance_inputs(aa: AnalysedArticle) -> list[tuple[int, str, StanceInput]]:
@@ -149,6 +154,10 @@ class _StanceFn(beam.DoFn):
         self._sentences = Metrics.counter("stance", "sentences")
 
     def setup(self):
+        # Imported here: scikit-learn loads in the stage that needs it, not in the driver (pipeline.run
+        # imports this module) or in every earlier stage of a worker.
+        from pipeline.stance.model import load_model
+
         self._model = load_model(self._model_path)
         self._started = self._last_report = time.monotonic()
         self._done_articles = self._done_sentences = 0

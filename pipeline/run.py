@@ -32,7 +32,7 @@ from pipeline.aggregate import (ActorAggregates, DailyAggregates, DropDuplicateI
 from pipeline.analyze import AnalyseArticles
 from pipeline.config import RunConfig, load_config
 from pipeline.read import ReadArticles, expand_inputs
-from pipeline.stance.model import load_model
+from pipeline.stance.header import read_header
 from pipeline.write import (WriteCounts, WriteTable, check_output_dir, clear_stale_staging, file_hash,
                             publish, read_counts, staging_dir, table_stats)
 
@@ -92,7 +92,7 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
     config = load_config(args.config)
     check_output_dir(args.output)
     files = expand_inputs(args.input)
-    model = load_model(args.model)
+    model = read_header(args.model)  # the workers load the model; the driver only checks its header
     run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     if "://" not in args.output and not FileSystems.exists(args.output):
         FileSystems.mkdirs(args.output)

@@ -1,8 +1,10 @@
 """The actor matcher: aliases, exclusions, possessives, hyphens, diacritics; and the YAML checks."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from pipeline.actors import ActorMatcher, parse_actors
+from pipeline.actors import ActorMatcher, _fold_char, fold, parse_actors
 from pipeline.errors import UsageError
 
 
@@ -92,3 +94,11 @@ def test_an_alias_starting_with_punctuation_still_matches():
     actors = parse_actors("actors:\n  - id: tag\n    aliases: ['#Assad', 'the regime']\n")
     for m in (ActorMatcher(actors), ActorMatcher(actors, first_word_index=False)):
         assert found(m, "Posts tagged #Assad blamed the regime.") == [("tag", "#Assad"), ("tag", "the regime")]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text())
+def test_fold_table_folds_like_the_per_character_rule(text):
+    folded = fold(text)
+    assert folded == "".join(_fold_char(c) for c in text)
+    assert len(folded) == len(text)

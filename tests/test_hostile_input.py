@@ -427,6 +427,14 @@ def _write_model_variant(path, kind, model_file):
 
         path.write_bytes(sio.dumps({"format_version": FORMAT_VERSION + 1, "model_version": "from-the-future",
                                     "training_data_hash": "0" * 64, "pipeline": None}))
+    elif kind == "untrusted":
+        import skops.io as sio
+        from sklearn.preprocessing import FunctionTransformer
+
+        from pipeline.stance.model import FORMAT_VERSION
+
+        path.write_bytes(sio.dumps({"format_version": FORMAT_VERSION, "model_version": "x", "training_data_hash": "0" * 64,
+                                    "pipeline": FunctionTransformer(func=os.system)}))
 
 
 @pytest.mark.parametrize("case, fragments", [
@@ -448,6 +456,7 @@ def _write_model_variant(path, kind, model_file):
     ("model_garbage", ["is corrupted or not a stance model"]),
     ("model_truncated", ["is corrupted or not a stance model"]),
     ("model_future_format", ["has format version", "retrain it"]),
+    ("model_untrusted", ["contains types this version does not trust", "posix.system"]),
 ])
 def test_usage_errors(case, fragments, tmp_path, model_file, capsys):
     (tmp_path / "in").mkdir()

@@ -3,6 +3,8 @@
 import io
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -14,6 +16,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from pipeline.errors import UsageError
 from pipeline.stance.data import read_examples
 from pipeline.stance.features import CueFeatures, StanceInput, TargetContext, TargetRoles, mask
+from pipeline.stance.header import ENCODER_MARKER, FORMAT_VERSION, ModelHeader, read_header
 from pipeline.stance.model import (LABELS, CompactTfidfVectorizer, StanceModel, build_pipeline, classify,
                                    classify_lines, load_model, save_model)
 from pipeline.stance.train import fit
@@ -129,31 +132,68 @@ def test_save_load_round_trip(small_data, tmp_path):
 
 def test_bad_model_files(tmp_path):
     missing = str(tmp_path / "nope.skops")
-    with pytest.raises(UsageError, match="not found"):
-        load_model(missing)
     corrupt = tmp_path / "corrupt.skops"
     corrupt.write_bytes(b"PK\x03\x04 this is not a model")
+    for read in (load_model, read_header):
+        with pytest.raises(UsageError, match="not found"):
+            read(missing)
+        with pytest.raises(UsageError, match="corrupted or not a stance model"):
+            read(str(corrupt))
+
+
+def test_damaged_model_body_is_refused_from_the_header(model, tmp_path):
+    data = bytearray(model.to_bytes())
+    # One flipped byte inside the first compressed member: the archive's directory still reads, the
+    # member's checksum does not match.
+    data[200] ^= 0xFF
+    damaged = tmp_path / "damaged.skops"
+    damaged.write_bytes(bytes(data))
     with pytest.raises(UsageError, match="corrupted or not a stance model"):
-        load_model(str(corrupt))
+        read_header(str(damaged))
 
 
 def test_untrusted_types_are_refused(tmp_path):
     import skops.io as sio
     from sklearn.preprocessing import FunctionTransformer
 
-    evil = sio.dumps({"format_version": 1, "model_version": "x", "training_data_hash": "y",
+    evil = sio.dumps({"format_version": FORMAT_VERSION, "model_version": "x", "training_data_hash": "y",
                       "pipeline": FunctionTransformer(func=os.system)})
     with pytest.raises(UsageError, match="types this version does not trust"):
         StanceModel.from_bytes(evil, "evil.skops")
+    (tmp_path / "evil.skops").write_bytes(evil)
+    with pytest.raises(UsageError, match="types this version does not trust"):
+        read_header(str(tmp_path / "evil.skops"))
 
 
-def test_other_format_version_is_refused(model):
+def test_other_format_version_is_refused(model, tmp_path):
     import skops.io as sio
 
     old = sio.dumps({"format_version": 0, "model_version": "x", "training_data_hash": "y",
                      "pipeline": model.pipeline})
     with pytest.raises(UsageError, match="format version 0"):
         StanceModel.from_bytes(old, "old.skops")
+    (tmp_path / "old.skops").write_bytes(old)
+    with pytest.raises(UsageError, match="format version 0"):
+        read_header(str(tmp_path / "old.skops"))
+
+
+def test_header_is_the_models_identity(model, tmp_path):
+    path = str(tmp_path / "m.skops")
+    save_model(model, path)
+    assert read_header(path) == ModelHeader(model.model_version, model.training_data_hash)
+    from pipeline.stance.encoder import MARKER_FILE
+
+    assert ENCODER_MARKER == MARKER_FILE
+
+
+def test_the_jobs_driver_does_not_import_scikit_learn():
+    # The driver starts every run alone: scikit-learn's import (2-3 s) belongs in the workers' stance
+    # step. A fresh interpreter, since this one has imported it already.
+    code = ("import sys, pipeline.run, pipeline.cli, pipeline.stance; "
+            "from pipeline.stance.header import read_header; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'scipy', 'skops')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_classify_any_target(model):

@@ -130,3 +130,17 @@ def test_read_articles_formats_and_dead_letters(tmp_path):
                               ("p1", "Pq.", 1), ("e.txt", "Plain text article.", 1)]), label="articles")
         assert_that(dead | beam.Map(lambda d: (d.input_file.rsplit("/", 1)[-1], d.record, d.kind)),
                     equal_to([("a.jsonl", 2, "malformed_json"), ("a.jsonl", 4, "missing_text")]), label="dead")
+
+
+def test_add_sentiment_keeps_every_other_field(model, matcher):
+    import dataclasses
+
+    from pipeline.analyze import add_mentions, add_stances
+    from pipeline.sentiment import score
+
+    # Stances before sentiment, so that every field of a sentence holds something to lose.
+    aa = add_stances([add_mentions(analyse_sentences(art("a", "Ankara spoke. Moscow and Ankara met. Rain fell."), 2000),
+                                   matcher)], model)[0]
+    expected = [dataclasses.replace(s, sentiment=score(aa.article.text[s.start:s.end])) for s in aa.sentences]
+    assert list(add_sentiment(aa).sentences) == expected
+    assert any(s.stances and s.mentions for s in expected)

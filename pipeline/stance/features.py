@@ -22,15 +22,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from pipeline.sentiment import analyzer
+from pipeline.stance.inputs import StanceInput
 
 TARGET_TOKEN = "TGT"
 OTHER_TOKEN = "OTH"
-
-
-class StanceInput(NamedTuple):
-    text: str
-    targets: tuple[tuple[int, int], ...]
-    others: tuple[tuple[int, int], ...] = ()
 
 
 _TOKEN_RE = re.compile(r"TGT|OTH|\w+(?:['’]\w+)?|[\"“”?!,;:()]")

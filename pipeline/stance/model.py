@@ -18,9 +18,9 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from pipeline.errors import UsageError
-from pipeline.stance.features import CueFeatures, MaskedSentence, StanceInput, TargetContext, TargetRoles, Tokenize
-
-LABELS = ("favor", "against", "neutral")
+from pipeline.stance.features import CueFeatures, MaskedSentence, TargetContext, TargetRoles, Tokenize
+from pipeline.stance.header import FORMAT_VERSION, TRUSTED_TYPES, corrupted, not_found, untrusted_type, wrong_format
+from pipeline.stance.inputs import LABELS, StanceInput
 
 
 class CompactTfidfVectorizer(TfidfVectorizer):
@@ -57,27 +57,9 @@ class CompactTfidfVectorizer(TfidfVectorizer):
             return tokens + [a + " " + b for a, b in zip(tokens, tokens[1:])] if bigrams else tokens
 
         return analyze
-FORMAT_VERSION = 3
-MODEL_FAMILY = "tfidf-cues-lr"
 
-# Types a model file may contain. Anything else makes loading fail: see load_model.
-TRUSTED_TYPES = [
-    "pipeline.stance.features.CueFeatures",
-    "pipeline.stance.features.MaskedSentence",
-    "pipeline.stance.features.TargetContext",
-    "pipeline.stance.features.TargetRoles",
-    "pipeline.stance.features.Tokenize",
-    "pipeline.stance.model.CompactTfidfVectorizer",
-    "sklearn.feature_extraction.text.TfidfTransformer",
-    "sklearn.linear_model._logistic.LogisticRegression",
-    "sklearn.pipeline.FeatureUnion",
-    "sklearn.pipeline.Pipeline",
-    "sklearn.preprocessing._data.StandardScaler",
-    "builtins.dict", "builtins.list", "builtins.tuple", "builtins.str", "builtins.int", "builtins.float",
-    "builtins.bool", "builtins.NoneType", "numpy.ndarray", "numpy.dtype", "numpy.float64", "numpy.int64",
-    "numpy.str_", "numpy.random.RandomState", "collections.OrderedDict", "builtins.type", "builtins.slice",
-    "scipy.sparse._csr.csr_matrix",
-]
+
+MODEL_FAMILY = "tfidf-cues-lr"
 
 
 def build_pipeline(*, C: float = 2.0, seed: int = 0) -> Pipeline:
@@ -142,17 +124,15 @@ class StanceModel:
         try:
             untrusted = [t for t in sio.get_untrusted_types(data=data) if t not in TRUSTED_TYPES]
         except Exception as exc:
-            raise UsageError(f"model file {where} is corrupted or not a stance model ({type(exc).__name__})") from None
+            raise corrupted(where, exc) from None
         if untrusted:
-            raise UsageError(f"model file {where} contains types this version does not trust: {untrusted[0]}")
+            raise untrusted_type(where, untrusted[0])
         try:
             obj = sio.loads(data, trusted=TRUSTED_TYPES)
         except Exception as exc:
-            raise UsageError(f"model file {where} is corrupted or not a stance model ({type(exc).__name__})") from None
+            raise corrupted(where, exc) from None
         if not isinstance(obj, dict) or obj.get("format_version") != FORMAT_VERSION:
-            found = obj.get("format_version") if isinstance(obj, dict) else None
-            raise UsageError(f"model file {where} has format version {found!r}, this version reads "
-                             f"{FORMAT_VERSION}: retrain it with 'stance-pipeline train'")
+            raise wrong_format(where, obj.get("format_version") if isinstance(obj, dict) else None)
         return cls(obj["pipeline"], obj["model_version"], obj["training_data_hash"])
 
 
@@ -160,9 +140,10 @@ def model_version_for(data_hash: str, params: dict) -> str:
     """Family, file format, training data and parameters plus the feature code: a change to any of
     them gives a new version, so tables labelled by different models never share one."""
     import pipeline.stance.features as features
+    import pipeline.stance.inputs as inputs
 
     h = hashlib.sha256(repr(sorted(params.items())).encode())
-    for module in (features, __import__(__name__, fromlist=["_"])):
+    for module in (inputs, features, __import__(__name__, fromlist=["_"])):
         with open(module.__file__, "rb") as f:
             h.update(f.read())
     return f"{MODEL_FAMILY}-v{FORMAT_VERSION}-{data_hash[:8]}-{h.hexdigest()[:6]}"
@@ -188,8 +169,7 @@ def load_model(path: str) -> StanceModel:
         with FileSystems.open(path) as f:
             data = f.read()
     except Exception:
-        raise UsageError(f"model file {path} not found: train one with 'make train' "
-                         f"or 'stance-pipeline train --model {path}'") from None
+        raise not_found(path) from None
     return StanceModel.from_bytes(data, path)
 
 
