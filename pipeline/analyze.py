@@ -8,6 +8,7 @@ built once per worker in ``DoFn.setup``. Stance is predicted for batches of arti
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
 import time
 from typing import TYPE_CHECKING, Optional, Sequence
@@ -159,6 +160,10 @@ class _StanceFn(beam.DoFn):
         from pipeline.stance.model import load_model
 
         self._model = load_model(self._model_path)
+        # The model, Beam and every module loaded so far live as long as the worker: out of the
+        # garbage collector's full passes, which otherwise walk them all tens of times a run (in the
+        # plain loop of make bench, full passes took 0.62 s of 6.2 before this and 0.17-0.22 after).
+        gc.freeze()
         self._started = self._last_report = time.monotonic()
         self._done_articles = self._done_sentences = 0
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime
+import gc
 import glob
 import hashlib
 import json
@@ -236,6 +237,7 @@ def plain_run(inputs: list[str], output: str, actors_path: str, model_path: str,
     model = load_model(model_path)
     matcher = ActorMatcher(actors)
     vader = analyzer()
+    gc.freeze()  # as the stance step's setup does in every worker (pipeline/analyze.py)
     files = expand_inputs(inputs)
     if os.path.isdir(output):
         shutil.rmtree(output)

@@ -186,11 +186,12 @@ def test_header_is_the_models_identity(model, tmp_path):
     assert ENCODER_MARKER == MARKER_FILE
 
 
-def test_the_jobs_driver_does_not_import_scikit_learn():
-    # The driver starts every run alone: scikit-learn's import (2-3 s) belongs in the workers' stance
-    # step. A fresh interpreter, since this one has imported it already.
+def test_the_jobs_driver_does_not_import_scikit_learn(model_path):
+    # The driver starts every run alone and publishes it alone: scikit-learn's import (2-3 s) belongs
+    # in the workers' stance step. A fresh interpreter, since this one has imported it already.
     code = ("import sys, pipeline.run, pipeline.cli, pipeline.stance; "
-            "from pipeline.stance.header import read_header; "
+            "from pipeline.stance.header import read_header; from pipeline.write import file_hash; "
+            f"read_header({model_path!r}); file_hash({model_path!r}); "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'scipy', 'skops')))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

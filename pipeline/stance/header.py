@@ -74,7 +74,7 @@ def read_header(path: str) -> ModelHeader:
     own reading of the file, in every worker."""
     from apache_beam.io.filesystems import FileSystems
 
-    if _exists(path.rstrip("/") + "/" + ENCODER_MARKER):
+    if is_encoder_model(path):
         from pipeline.stance.model import load_model
 
         model = load_model(path)  # the encoder's runs are slow; its full check costs them little
@@ -119,10 +119,11 @@ def _types(node):
             yield from _types(value)
 
 
-def _exists(path: str) -> bool:
+def is_encoder_model(path: str) -> bool:
+    """Whether ``path`` is the optional encoder model's directory (``pipeline.stance.encoder``)."""
     from apache_beam.io.filesystems import FileSystems
 
     try:
-        return FileSystems.exists(path)
+        return FileSystems.exists(path.rstrip("/") + "/" + ENCODER_MARKER)
     except Exception:
         return False
