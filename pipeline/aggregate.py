@@ -160,10 +160,15 @@ class ActorAggregates(beam.PTransform):
         total = analysed | "CountArticles" >> beam.combiners.Count.Globally()
         seeds = pipeline | "ConfiguredActors" >> beam.Create([(a.id, Totals()) for a in self._actors])
         names = {a.id: a.name for a in self._actors}
+        # Summed before the seeds join them: a combine straight after the Flatten would not run in
+        # the workers, and every article's Totals would be pickled to the runner (1-2 % of a worker).
+        mentioned = (analysed
+                     | "KeyByActor" >> beam.FlatMap(lambda aa: list(article_totals(aa).items()))
+                     | "SumPerActor" >> beam.CombinePerKey(SumTotals()))
         return (
-            (seeds, analysed | "KeyByActor" >> beam.FlatMap(lambda aa: list(article_totals(aa).items())))
+            (seeds, mentioned)
             | "WithSeeds" >> beam.Flatten()
-            | "SumPerActor" >> beam.CombinePerKey(SumTotals())
+            | "AddSeeds" >> beam.CombinePerKey(SumTotals())
             | "ActorRows" >> beam.Map(
                 lambda kv, n: {"actor": kv[0], "name": names.get(kv[0], kv[0]), "articles": kv[1].articles,
                                **kv[1].columns(), "share_of_articles": kv[1].articles / n if n else 0.0},
