@@ -804,13 +804,13 @@ def targets(results: dict, sizes: list[int]) -> list[dict]:
         if d:
             ceiling = d["sentences_per_s"] / a["sentences_per_s"]
             note += (f"; two plain processes, no Beam, reach {ceiling:.2f}x in this run (d), so (c) gets "
-                     f"{c['sentences_per_s'] / d['sentences_per_s']:.0%} of what two cores give, and 1.6x would leave "
-                     f"Beam {ceiling / 1.6 - 1:.1%} of the run for all its costs")
-            if b:
-                # Beam's own cost on one core, (b) against (a): the same factor on (d) bounds (c).
-                overhead = a["sentences_per_s"] / b["sentences_per_s"]
-                note += (f"; on one core Beam takes {overhead - 1:.0%} more time than the plain loop ((b) vs (a)), "
-                         f"which would put (c) near {ceiling / overhead:.2f}x")
+                     f"{c['sentences_per_s'] / d['sentences_per_s']:.0%} of what two cores give")
+        if c.get("cpu_s") and a.get("cpu_s"):
+            # CPU rather than (b) against (a): in-process, the runner's own buffering shares the one core
+            # with the work, which (c)'s workers do not pay (in one run (b) took 18 % more time than
+            # (a), and (c)'s two workers 6 % more CPU).
+            note += (f"; all of (c)'s processes used {c['cpu_s']:.0f} s of CPU, (a) {a['cpu_s']:.0f} s "
+                     f"({c['cpu_s'] / a['cpu_s'] - 1:+.0%}: Beam, the id-only read, a model load per worker)")
         add(f"(c) vs (a) at N={big:,}", f"{ratio:.2f}x", ">= 1.6x", ratio >= 1.6, note)
     if a and d:
         ratio = d["sentences_per_s"] / a["sentences_per_s"]
@@ -819,9 +819,16 @@ def targets(results: dict, sizes: list[int]) -> list[dict]:
     for n in sizes:
         a = r(n, "plain")
         if a:
-            add(f"(a) sentences/s at N={n:,}", f"{a['sentences_per_s']:,.0f}", ">= 4,000",
-                a["sentences_per_s"] >= 4000,
-                f"whole process; {a.get('sentences_per_s_processing', 0):,.0f}/s without start-up and model load")
+            note = f"whole process; {a.get('sentences_per_s_processing', 0):,.0f}/s without start-up and model load"
+            if n == big:
+                add(f"(a) sentences/s at N={n:,}", f"{a['sentences_per_s']:,.0f}", ">= 4,000",
+                    a["sentences_per_s"] >= 4000, note)
+            else:
+                # Judged at the largest size, like (c): here start-up is a third of the run.
+                startup = a["wall_s"] - a.get("processing_s", a["wall_s"])
+                add(f"(a) sentences/s at N={n:,}", f"{a['sentences_per_s']:,.0f}", "(context)", None,
+                    f"{note}; start-up (imports, model load) is {startup:.1f} s, {startup / a['wall_s']:.0%} of this "
+                    f"run; the target is judged at N={big:,}")
     if big != small:
         for mode in ("beam", "beam_mp2"):
             lo, hi = r(small, mode), r(big, mode)

@@ -1,4 +1,5 @@
-"""The benchmark's corpus generator: deterministic, team-written text, realistic article length."""
+"""The benchmark: its corpus generator (deterministic, team-written text, realistic article length) and
+how its report judges the targets."""
 
 import json
 
@@ -19,3 +20,22 @@ def test_corpus_is_deterministic_and_a_prefix_of_larger_ones(tmp_path):
     assert info["files"] == 4 and lines == larger
     per_article = [len(split_sentences(a["text"])) for a in larger]
     assert 35 <= sum(per_article) / len(per_article) <= 45
+
+
+def test_targets_judge_throughput_at_the_largest_size():
+    from pipeline.bench import targets
+
+    def run(wall, cpu, sentences, processing):
+        return {"wall_s": wall, "cpu_s": cpu, "processing_s": processing, "sentences_per_s": sentences / wall,
+                "sentences_per_s_processing": sentences / processing, "maxrss_mb": 300, "peak_tree_rss_mb": 300}
+
+    results = {"1000": {"plain": run(11.0, 11.0, 40_000, 7.0), "beam_mp2": run(15.0, 22.0, 40_000, 14.0)},
+               "10000": {"plain": run(100.0, 100.0, 400_000, 96.0), "beam_mp2": run(64.0, 115.0, 400_000, 62.0),
+                         "plain_x2": run(60.0, 110.0, 400_000, 55.0)}}
+    rows = {t["target"]: t for t in targets(results, [1000, 10000])}
+    c = rows["(c) vs (a) at N=10,000"]
+    assert (c["measured"], c["result"]) == ("1.56x", "FAIL")
+    assert "(c) gets 94% of what two cores give" in c["note"] and "115 s of CPU, (a) 100 s (+15%" in c["note"]
+    assert rows["(a) sentences/s at N=10,000"]["result"] == "PASS"  # 4,000 /s, the line itself
+    small = rows["(a) sentences/s at N=1,000"]
+    assert small["result"] == "n/a" and "start-up (imports, model load) is 4.0 s, 36% of this run" in small["note"]
