@@ -39,3 +39,13 @@ def test_targets_judge_throughput_at_the_largest_size():
     assert rows["(a) sentences/s at N=10,000"]["result"] == "PASS"  # 4,000 /s, the line itself
     small = rows["(a) sentences/s at N=1,000"]
     assert small["result"] == "n/a" and "start-up (imports, model load) is 4.0 s, 36% of this run" in small["note"]
+
+
+def test_each_mode_reports_its_median_round():
+    from pipeline.bench import median_run
+
+    rounds = [{"wall_s": w, "sentences_per_s": 400 / w, "maxrss_mb": 300 + w, "peak_tree_rss_mb": 300} for w in (9.0, 5.0, 7.0)]
+    chosen = median_run(rounds)
+    assert chosen["wall_s"] == 7.0 and chosen["maxrss_mb"] == 307.0
+    assert [r["wall_s"] for r in chosen["repeats"]] == [9.0, 5.0, 7.0]
+    assert median_run(rounds[:2])["wall_s"] == 5.0  # an even count: the faster middle round
