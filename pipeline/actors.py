@@ -103,8 +103,8 @@ class ActorMatcher:
         # has word boundaries at its ends, and the alias's own non-word characters inside), so a
         # sentence holding no alias's longest word holds no alias: most sentences end here, after
         # one findall.
-        self._key_words = frozenset(max(_WORD.findall(fold(alias).lower()), key=len)
-                                    for _, alias, _ in self._groups) if first_word_index else None
+        words = [_WORD.findall(fold(alias).lower()) for _, alias, _ in self._groups]
+        self._key_words = frozenset(max(w, key=len) for w in words) if first_word_index and all(words) else None
         self._exclusions = {}
         for a in self.actors:
             if a.exclusions:

@@ -102,3 +102,10 @@ def test_fold_table_folds_like_the_per_character_rule(text):
     folded = fold(text)
     assert folded == "".join(_fold_char(c) for c in text)
     assert len(folded) == len(text)
+
+
+def test_an_alias_without_word_characters_turns_the_word_checks_off():
+    from pipeline.actors import Actor
+
+    m = ActorMatcher([Actor("tag", "Tag", ("#",)), Actor("ru", "Russia", ("Putin",))])
+    assert found(m, "Putin said #") == [("ru", "Putin"), ("tag", "#")]
