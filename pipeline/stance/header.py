@@ -16,8 +16,8 @@ import zipfile
 from pipeline.errors import UsageError
 
 FORMAT_VERSION = 3
-# pipeline.stance.encoder.MARKER_FILE, which this module must not import (it imports scikit-learn);
-# tests/test_stance_model.py holds the two equal.
+# The file that makes a directory an encoder model (pipeline.stance.encoder, which imports numpy and,
+# once used, torch: this module stays light for the job's driver).
 ENCODER_MARKER = "encoder.json"
 
 # Types a model file may contain. Anything else makes loading fail: skops refuses it in load_model,
