@@ -2,7 +2,9 @@
 
     stance-pipeline train --data datasets/stance/train.jsonl --model models/stance.skops
 
-Deterministic: the same data and parameters give the same model file contents and model_version.
+Deterministic: the same data and parameters give the same model_version and the same predictions. The
+file's bytes differ from one training to the next (skops names the arrays inside by object id and
+stamps the time), so compare models by model_version, not by the manifest's file_sha256.
 """
 
 from __future__ import annotations
