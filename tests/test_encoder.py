@@ -17,7 +17,7 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.errors import UsageError
-from pipeline.stance.encoder import MARKER_FILE, is_encoder_model, load_encoder_model, mark
+from pipeline.stance.encoder import MARKER_FILE, is_encoder_model, load_encoder_model, mark, mark_with_spans
 from pipeline.stance.features import StanceInput
 from tests.conftest import ROOT
 
@@ -34,6 +34,16 @@ def test_mark_merges_overlaps_and_the_target_wins():
     x = StanceInput(text, ((0, 7), (18, 32), (26, 32)), ((8, 17), (18, 26)))
     # "Putin" inside "Vladimir Putin" merges; the other-actor span over "Vladimir" overlaps the target.
     assert mark(x) == "<t> Russian </t> <o> President </o> <t> Vladimir Putin </t> spoke."
+
+
+def test_target_spans_cover_each_marked_mention_and_nothing_else():
+    # The "both" pooling averages the tokens inside these spans: they must be the target's, markers
+    # included, never the other actor's.
+    x = StanceInput("Ankara blamed Damascus, and Ankara's envoy left.", ((0, 6), (28, 34)), ((14, 22),))
+    text, spans = mark_with_spans(x)
+    assert text == mark(x)
+    assert [text[a:b] for a, b in spans] == ["<t> Ankara </t>", "<t> Ankara </t>"]
+    assert "Damascus" not in "".join(text[a:b] for a, b in spans)
 
 
 def test_without_the_extra_the_error_says_what_to_install(tmp_path, monkeypatch):
@@ -80,6 +90,17 @@ def encoder(encoder_dir):
 INPUTS = [StanceInput("Turkish forces shelled the village, killing four civilians.", ((0, 14),)),
           StanceInput("The minister praised Ankara for brokering the ceasefire.", ((21, 27),)),
           StanceInput("Moscow and Ankara met on Tuesday.", ((11, 17),), ((0, 6),))]
+
+
+def test_target_mask_is_the_targets_tokens(encoder):
+    import torch
+
+    from pipeline.stance.encoder import _batch
+
+    x = StanceInput("Moscow and Ankara met on Tuesday.", ((11, 17),), ((0, 6),))
+    batch = _batch(torch, encoder.tokenizer, [mark_with_spans(x)], 96, "both")
+    ids = batch["input_ids"][0][batch["target_mask"][0].bool()]
+    assert encoder.tokenizer.convert_ids_to_tokens(ids) == ["<", "t", ">", "ankara", "<", "/", "t", ">"]
 
 
 def test_probabilities_in_label_order_and_repeatable(encoder):

