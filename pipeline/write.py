@@ -227,7 +227,7 @@ def publish(output: str, staging: str, manifest: dict) -> None:
 def file_hash(path: str) -> str:
     """sha256 of a model file; of a model directory (the encoder model), over its files' relative
     paths and contents in sorted order."""
-    from pipeline.stance.header import is_encoder_model  # not encoder.py's: that imports scikit-learn
+    from pipeline.stance.header import is_encoder_model  # header.py: the driver imports nothing heavy for it
 
     if not is_encoder_model(path):
         with FileSystems.open(path) as f:
