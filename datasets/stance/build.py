@@ -32,6 +32,21 @@ def spans_of(sentence: str, mentions: list[str]) -> list[list[int]]:
     return [list(s) for s in sorted(keep)]
 
 
+def pronoun_spans(sentence: str, pronouns: list) -> list[list[int]]:
+    """[["his", 2]] names the second whole-word "his" (any case) as a mention of the target.
+
+    Pronouns are listed by occurrence, not as mention strings, because a sentence's "he" may refer to
+    different people in different places.
+    """
+    spans = []
+    for word, nth in pronouns:
+        hits = list(re.finditer(r"(?<!\w)" + re.escape(word) + r"(?!\w)", sentence, re.IGNORECASE))
+        if not 1 <= nth <= len(hits):
+            raise ValueError(f"pronoun {word!r} #{nth}: the sentence has {len(hits)}")
+        spans.append(list(hits[nth - 1].span()))
+    return spans
+
+
 def words(text: str) -> list[str]:
     return re.findall(r"\w+", text.lower())
 
@@ -52,6 +67,8 @@ def load_parts() -> list[dict]:
             sentence = unicodedata.normalize("NFC", r["sentence"].strip())
             mentions = [unicodedata.normalize("NFC", m) for m in r["mentions"]]
             targets = spans_of(sentence, mentions)
+            if targets and r.get("pronouns"):
+                targets = sorted(targets + pronoun_spans(sentence, r["pronouns"]))
             if not targets:
                 print(f"skip {prefix}:{n}: no mention found", file=sys.stderr)
                 continue
@@ -142,13 +159,18 @@ def agreement() -> None:
           f"Cohen's kappa {cohen_kappa_score(a, b):.3f}, {len(b) - agree} disagreements adjudicated")
 
 
-def main() -> None:
+def build() -> dict[str, list[dict]]:
+    """The train and test examples, as main() writes them."""
     rows = adjudicate(dedupe(load_parts()))
     groups = components(rows)
-    splits = {"train": [], "test": []}
+    splits: dict[str, list[dict]] = {"train": [], "test": []}
     for r in rows:
         splits[split_of(groups[r["doc_id"]])].append(r)
-    for name, items in splits.items():
+    return splits
+
+
+def main() -> None:
+    for name, items in build().items():
         with open(os.path.join(HERE, f"{name}.jsonl"), "w", encoding="utf-8") as f:
             for r in items:
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")

@@ -3,7 +3,7 @@ import collections, json, re, sys
 
 KINDS = {"state", "leader", "government", "armed_group", "party", "international_body",
          "politician", "organisation", "person"}
-PRONOUNS = {"he", "she", "it", "they", "him", "her", "them", "his", "its", "their"}
+PRONOUNS = {"he", "she", "it", "they", "him", "her", "them", "his", "hers", "its", "their", "himself", "herself", "themselves"}
 path = sys.argv[1]
 labels = collections.Counter(); bad = 0; sents = collections.Counter(); docs = set()
 for n, line in enumerate(open(path, encoding="utf-8"), 1):
@@ -20,6 +20,10 @@ for n, line in enumerate(open(path, encoding="utf-8"), 1):
         for m in d["mentions"]:
             assert m.lower() not in PRONOUNS, f"pronoun mention {m!r}"
             assert re.search(r"(?<!\w)" + re.escape(m) + r"(?!\w)", d["sentence"]), f"mention {m!r} not in sentence as a whole word"
+        for word, nth in d.get("pronouns", []):
+            assert word.lower() in PRONOUNS, f"not a pronoun {word!r}"
+            hits = re.findall(r"(?<!\w)" + re.escape(word) + r"(?!\w)", d["sentence"], re.IGNORECASE)
+            assert 1 <= nth <= len(hits), f"pronoun {word!r} #{nth}: the sentence has {len(hits)}"
         labels[d["label"]] += 1; sents[d["sentence"]] += 1; docs.add(d["doc_id"])
     except Exception as e:
         bad += 1; print(f"line {n}: {e}")

@@ -1,0 +1,75 @@
+"""The committed stance dataset is what datasets/stance/build.py makes of the writers' files, and it
+keeps the promises the README makes of it: split by document, no near-duplicate across the split,
+spans that point at the target, and most examples about actors other than the three defaults."""
+
+import importlib.util
+import json
+import os
+
+import pytest
+
+from tests.conftest import ROOT
+
+STANCE = os.path.join(ROOT, "datasets", "stance")
+
+
+@pytest.fixture(scope="module")
+def build():
+    spec = importlib.util.spec_from_file_location("stance_build", os.path.join(STANCE, "build.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def splits():
+    return {name: [json.loads(line) for line in open(os.path.join(STANCE, f"{name}.jsonl"), encoding="utf-8")]
+            for name in ("train", "test")}
+
+
+def test_committed_splits_are_the_builds_output(build, splits):
+    assert build.build() == splits, "run `make data` after editing datasets/stance/parts/"
+
+
+def test_split_by_document_without_near_duplicates_across(build, splits):
+    train, test = splits["train"], splits["test"]
+    assert not {r["doc_id"] for r in train} & {r["doc_id"] for r in test}
+    index: dict = {}
+    train_sentences = sorted({r["sentence"] for r in train})
+    shingles = [build.shingles(s) for s in train_sentences]
+    for i, sh in enumerate(shingles):
+        for g in sh:
+            if isinstance(g, tuple):
+                index.setdefault(g, set()).add(i)
+    for sentence in {r["sentence"] for r in test}:
+        sh = build.shingles(sentence)
+        for j in {j for g in sh if isinstance(g, tuple) for j in index.get(g, ())}:
+            jaccard = len(sh & shingles[j]) / len(sh | shingles[j])
+            assert jaccard < build.NEAR_DUPLICATE, (sentence, train_sentences[j])
+
+
+def test_examples_are_well_formed(splits):
+    rows = splits["train"] + splits["test"]
+    assert len(rows) >= 3000
+    assert len({r["id"] for r in rows}) == len(rows)
+    for r in rows:
+        assert r["label"] in ("favor", "against", "neutral")
+        assert r["targets"] == sorted(r["targets"])
+        for start, end in r["targets"]:
+            assert 0 <= start < end <= len(r["sentence"])
+            assert r["sentence"][start:end].strip() == r["sentence"][start:end]
+
+
+def test_most_examples_are_about_actors_other_than_the_defaults(splits, matcher):
+    rows = splits["train"] + splits["test"]
+    default = sum(bool(matcher.find(r["actor"])) for r in rows)
+    assert 1 - default / len(rows) >= 0.4
+
+
+def test_pronouns_are_named_by_occurrence(build):
+    sentence = "He said Ms Okafor would resign, and she did, taking her staff with her."
+    she, last_her = sentence.index("she"), sentence.rindex("her")
+    assert build.pronoun_spans(sentence, [["she", 1], ["her", 2]]) == [[she, she + 3], [last_her, last_her + 3]]
+    assert build.pronoun_spans(sentence, [["he", 1]]) == [[0, 2]]
+    with pytest.raises(ValueError, match="has 1"):
+        build.pronoun_spans(sentence, [["she", 2]])
