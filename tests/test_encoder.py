@@ -103,6 +103,26 @@ def test_target_mask_is_the_targets_tokens(encoder):
     assert encoder.tokenizer.convert_ids_to_tokens(ids) == ["<", "t", ">", "ankara", "<", "/", "t", ">"]
 
 
+def test_a_long_sentence_keeps_its_target(encoder):
+    import torch
+
+    from pipeline.stance.encoder import _batch, around_target
+
+    filler = " ".join(f"word{i}" for i in range(120))
+    text = f"{filler} and then Ankara praised the ceasefire before {filler}."
+    x = StanceInput(text, ((text.index("Ankara"), text.index("Ankara") + 6),))
+    marked, spans = mark_with_spans(x)
+    cut, kept = around_target(encoder.tokenizer, marked, spans, 96)
+    assert len(encoder.tokenizer(cut)["input_ids"]) <= 96
+    assert [cut[a:b] for a, b in kept] == ["<t> Ankara </t>"]
+    assert cut.startswith("word") and cut.split()[0] in marked.split()  # cut between whole words
+    batch = _batch(torch, encoder.tokenizer, [(marked, spans)], 96, "both")
+    ids = batch["input_ids"][0][batch["target_mask"][0].bool()]
+    assert encoder.tokenizer.convert_ids_to_tokens(ids) == ["<", "t", ">", "ankara", "<", "/", "t", ">"]
+    short = mark_with_spans(INPUTS[1])
+    assert around_target(encoder.tokenizer, *short, 96) == short
+
+
 def test_probabilities_in_label_order_and_repeatable(encoder):
     p = encoder.predict_proba(INPUTS)
     assert p.shape == (3, 3) and np.allclose(p.sum(axis=1), 1.0)
