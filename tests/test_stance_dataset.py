@@ -34,18 +34,12 @@ def test_committed_splits_are_the_builds_output(build, splits):
 def test_split_by_document_without_near_duplicates_across(build, splits):
     train, test = splits["train"], splits["test"]
     assert not {r["doc_id"] for r in train} & {r["doc_id"] for r in test}
-    index: dict = {}
-    train_sentences = sorted({r["sentence"] for r in train})
-    shingles = [build.shingles(s) for s in train_sentences]
-    for i, sh in enumerate(shingles):
-        for g in sh:
-            if isinstance(g, tuple):
-                index.setdefault(g, set()).add(i)
-    for sentence in {r["sentence"] for r in test}:
-        sh = build.shingles(sentence)
-        for j in {j for g in sh if isinstance(g, tuple) for j in index.get(g, ())}:
-            jaccard = len(sh & shingles[j]) / len(sh | shingles[j])
-            assert jaccard < build.NEAR_DUPLICATE, (sentence, train_sentences[j])
+    # Documents joined by a near-duplicate sentence (build.components) must all sit on one side.
+    side = {r["doc_id"]: name for name, rows in splits.items() for r in rows}
+    groups: dict = {}
+    for doc, group in build.components(train + test).items():
+        groups.setdefault(group, set()).add(side[doc])
+    assert all(len(sides) == 1 for sides in groups.values())
 
 
 def test_examples_are_well_formed(splits):

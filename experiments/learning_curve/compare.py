@@ -14,11 +14,9 @@ import json
 import os
 import sys
 
-from sklearn.metrics import f1_score
-
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 from pipeline.stance.data import read_examples  # noqa: E402
-from pipeline.stance.inputs import LABELS  # noqa: E402
+from pipeline.stance.evaluate import score_model  # noqa: E402
 from pipeline.stance.model import load_model  # noqa: E402
 
 
@@ -40,10 +38,7 @@ def main():
         model = load_model(path)
         row = {"model": name, "version": model.model_version}
         for test_name, examples in tests.items():
-            proba = model.predict_proba([e.input for e in examples])
-            pred = [LABELS[i] for i in proba.argmax(axis=1)]
-            row[test_name] = round(f1_score([e.label for e in examples], pred, labels=list(LABELS),
-                                            average="macro"), 3)
+            row[test_name] = round(score_model(model, examples)["macro_f1"], 3)
             row[f"n_{test_name}"] = len(examples)
         print(json.dumps(row), flush=True)
 

@@ -15,12 +15,10 @@ import sys
 import tempfile
 import time
 
-from sklearn.metrics import f1_score
-
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 from pipeline.stance.data import read_examples  # noqa: E402
 from pipeline.stance.encoder import load_encoder_model, train_encoder  # noqa: E402
-from pipeline.stance.inputs import LABELS  # noqa: E402
+from pipeline.stance.evaluate import score_model  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 TRAIN = os.path.join(ROOT, "datasets", "stance", "train.jsonl")
@@ -47,9 +45,7 @@ def main():
             train_encoder([subset], os.path.join(tmp, "model"))
             model = load_encoder_model(os.path.join(tmp, "model"))
             seconds = time.perf_counter() - started
-            proba = model.predict_proba([e.input for e in test])
-        pred = [LABELS[i] for i in proba.argmax(axis=1)]
-        f1 = f1_score([e.label for e in test], pred, labels=list(LABELS), average="macro")
+            f1 = score_model(model, test)["macro_f1"]
         print(json.dumps({"fraction": frac, "documents": len(chosen),
                           "examples": sum(r["doc_id"] in chosen for r in rows),
                           "test_macro_f1": round(f1, 3), "train_seconds": round(seconds)}), flush=True)
