@@ -4,7 +4,8 @@
 
 Mentions (strings) become character spans; sentences are NFC-normalized; the split is by document
 (a stable hash of doc_id, about 20 % test), and documents that share a near-duplicate sentence are
-kept in the same split, so no near-duplicate crosses splits. Deterministic.
+kept in the same split, so no near-duplicate crosses splits. Labels then pass the second annotator's
+adjudication (agreement/) and the conventions audit (audit/). Deterministic.
 """
 
 from __future__ import annotations
@@ -159,9 +160,45 @@ def agreement() -> None:
           f"Cohen's kappa {cohen_kappa_score(a, b):.3f}, {len(b) - agree} disagreements adjudicated")
 
 
+def audit(rows: list[dict]) -> list[dict]:
+    """Applies the conventions audit (audit/*.jsonl: id, from, to, rule): labels that contradicted
+    GUIDELINES.md's "Conventions for what real news hits most", corrected after adjudication."""
+    changes = {}
+    for path in sorted(glob.glob(os.path.join(HERE, "audit", "*.jsonl"))):
+        for line in open(path, encoding="utf-8"):
+            if line.strip():
+                d = json.loads(line)
+                changes[d["id"]] = d
+    for r in rows:
+        d = changes.get(r["id"])
+        if d is not None:
+            assert r["label"] == d["from"], f"{r['id']}: label is {r['label']}, the audit changed it from {d['from']}"
+            r["label"] = d["to"]
+            r["rationale"] = f"conventions audit: {d['rule']}"
+    return rows
+
+
+def audit_agreement() -> None:
+    """Cohen's kappa between the conventions audit and a blind second annotator on a sample of 160
+    (100 changed labels, 60 unchanged candidates), before adjudication (agreement/audit_sample.jsonl)."""
+    from sklearn.metrics import cohen_kappa_score
+
+    path = os.path.join(HERE, "agreement", "audit_sample.jsonl")
+    if not os.path.exists(path):
+        return
+    rows = [json.loads(line) for line in open(path, encoding="utf-8")]
+    a, b = [r["label_audit"] for r in rows], [r["label_second"] for r in rows]
+    changed = [r for r in rows if r["label_audit"] != r["label_before"]]
+    print(f"conventions audit sample: {len(rows)} examples, audit vs blind second annotator: raw agreement "
+          f"{sum(x == y for x, y in zip(a, b)) / len(rows):.3f}, Cohen's kappa {cohen_kappa_score(a, b):.3f}; "
+          f"of {len(changed)} changed labels the second annotator chose the new one "
+          f"{sum(r['label_second'] == r['label_audit'] for r in changed)} times, the old one "
+          f"{sum(r['label_second'] == r['label_before'] for r in changed)}")
+
+
 def build() -> dict[str, list[dict]]:
     """The train and test examples, as main() writes them."""
-    rows = adjudicate(dedupe(load_parts()))
+    rows = audit(adjudicate(dedupe(load_parts())))
     groups = components(rows)
     splits: dict[str, list[dict]] = {"train": [], "test": []}
     for r in rows:
@@ -177,6 +214,7 @@ def main() -> None:
         labels = {k: sum(r["label"] == k for r in items) for k in ("favor", "against", "neutral")}
         print(f"{name}: {len(items)} examples, {len({r['doc_id'] for r in items})} documents, {labels}")
     agreement()
+    audit_agreement()
 
 
 if __name__ == "__main__":
