@@ -35,6 +35,7 @@ def mention_rows(aa: AnalysedArticle) -> list[dict]:
                 "mention_starts": [m.start - s.start for m in mine],
                 "mention_ends": [m.end - s.start for m in mine],
                 "stance": st.label, "p_favor": st.p_favor, "p_against": st.p_against, "p_neutral": st.p_neutral,
+                "confidence": max(st.p_favor, st.p_against, st.p_neutral),
                 "vader_compound": s.sentiment.compound, "vader_pos": s.sentiment.pos,
                 "vader_neu": s.sentiment.neu, "vader_neg": s.sentiment.neg,
                 "model_version": aa.model_version,

@@ -1,20 +1,20 @@
 """Steps 2-5: split sentences, find actors, add VADER sentiment, classify stance.
 
 Elements are articles, so per-element overhead is paid per article, not per sentence. Each step is a
-small transform around a plain function; heavy resources (the alias regex, VADER, the model) are
-built once per worker in ``DoFn.setup``. Stance is predicted for batches of articles at a time.
+small transform around a plain function; heavy resources (the alias regex, VADER) are built once
+per worker in ``DoFn.setup``, the stance model through Beam's ``RunInference`` (``StanceModelHandler``).
+Stance is predicted for batches of articles at a time.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import gc
-import logging
-import time
 from typing import TYPE_CHECKING, Optional, Sequence
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
+from apache_beam.ml.inference.base import ModelHandler, RunInference
 
 from pipeline.actors import Actor, ActorMatcher, Mention
 from pipeline.records import Article, DeadLetter
@@ -25,7 +25,6 @@ from pipeline.stance.inputs import LABELS, StanceInput
 if TYPE_CHECKING:
     from pipeline.stance.model import StanceModel
 
-_LOG = logging.getLogger(__name__)
 DEAD = "dead"
 
 
@@ -146,40 +145,42 @@ class _SentimentFn(beam.DoFn):
         yield add_sentiment(aa, self._vader)
 
 
-class _StanceFn(beam.DoFn):
-    """Loads the model once per worker; classifies a batch of articles; reports progress."""
+class StanceModelHandler(ModelHandler):
+    """Beam's model serving for our stance models: ``RunInference`` batches the articles, loads the
+    model once per worker process and shares it between the worker's threads, and reports inference
+    metrics (``stance`` namespace). Elements are whole articles, so nothing is regrouped; inside a
+    batch the model sorts its sentence x actor inputs by length (``OnnxStanceModel``)."""
 
-    def __init__(self, model_path: str):
+    def __init__(self, model_path: str, batch_size: int, threads: int | None = None):
+        # Fixed-size batches: one predict_proba call has a fixed cost before any input, and
+        # BatchElements' adaptive sizing settled at 10-30 articles a batch.
+        super().__init__(min_batch_size=batch_size, max_batch_size=batch_size)
         self._model_path = model_path
-        self._articles = Metrics.counter("stance", "articles_analysed")
-        self._sentences = Metrics.counter("stance", "sentences")
+        self._threads = threads
 
-    def setup(self):
-        # Imported here: scikit-learn loads in the stage that needs it, not in the driver (pipeline.run
-        # imports this module) or in every earlier stage of a worker.
+    def load_model(self):
+        # Imported here: scikit-learn or ONNX Runtime loads in the stage that needs it, not in the
+        # driver (pipeline.run imports this module) or in every earlier stage of a worker.
         from pipeline.stance.model import load_model
 
-        self._model = load_model(self._model_path)
+        model = load_model(self._model_path, self._threads)
         # The model, Beam and every module loaded so far live as long as the worker: out of the
         # garbage collector's full passes, which otherwise walk them all tens of times a run (in the
         # plain loop of make bench, full passes took 0.62 s of 6.2 before this and 0.17-0.22 after).
         gc.freeze()
-        self._started = self._last_report = time.monotonic()
-        self._done_articles = self._done_sentences = 0
+        return model
 
-    def process(self, batch):
-        for aa in add_stances(batch, self._model):
-            self._articles.inc()
-            self._sentences.inc(len(aa.sentences))
-            self._done_articles += 1
-            self._done_sentences += len(aa.sentences)
-            yield aa
-        now = time.monotonic()
-        if now - self._last_report >= 10:
-            self._last_report = now
-            rate = self._done_sentences / max(now - self._started, 1e-9)
-            _LOG.info("progress: this worker analysed %d articles, %d sentences (%.0f sentences/s)",
-                      self._done_articles, self._done_sentences, rate)
+    def run_inference(self, batch, model, inference_args=None):
+        out = add_stances(batch, model)
+        Metrics.counter("stance", "articles_analysed").inc(len(out))
+        Metrics.counter("stance", "sentences").inc(sum(len(aa.sentences) for aa in out))
+        return out
+
+    def get_num_bytes(self, batch) -> int:
+        return sum(len(aa.article.text) for aa in batch)
+
+    def get_metrics_namespace(self) -> str:
+        return "stance"
 
 
 class SplitSentences(beam.PTransform):
@@ -208,29 +209,26 @@ class AddSentiment(beam.PTransform):
 
 
 class ClassifyStance(beam.PTransform):
-    """Batches of articles -> one predict_proba call per batch. A batch that fails dead-letters each
-    of its articles."""
+    """Batches of articles -> one predict_proba call per batch, through ``RunInference``. A batch
+    that fails dead-letters each of its articles."""
 
-    def __init__(self, model_path: str, batch_size: int):
+    def __init__(self, model_path: str, batch_size: int, threads: int | None = None):
         super().__init__()
-        self._model_path = model_path
-        self._batch_size = batch_size
+        self._handler = StanceModelHandler(model_path, batch_size, threads)
 
     def expand(self, analysed):
-        good, bad = (analysed
-                     # Fixed-size batches: one predict_proba call costs about 4 ms before any input,
-                     # and BatchElements' adaptive sizing settled at 10-30 articles a batch.
-                     | "Batch" >> beam.BatchElements(min_batch_size=self._batch_size, max_batch_size=self._batch_size)
-                     | "Predict" >> beam.ParDo(_StanceFn(self._model_path)).with_exception_handling())
-        bad = bad | "Unbatch" >> beam.FlatMap(lambda f: [(aa, f[1]) for aa in f[0]])
+        good, failed = analysed | "Predict" >> RunInference(self._handler).with_exception_handling()
+        bad = failed.failed_inferences | "Unbatch" >> beam.FlatMap(lambda f: [(aa, f[1]) for aa in f[0]])
         return good, bad
 
 
 class AnalyseArticles(beam.PTransform):
     """Articles -> (AnalysedArticles, DeadLetters): split -> find actors -> sentiment -> stance."""
 
-    def __init__(self, actors, model_path: str, max_sentence_chars: int, batch_size: int):
+    def __init__(self, actors, model_path: str, max_sentence_chars: int, batch_size: int,
+                 model_threads: int | None = None):
         super().__init__()
+        self._model_threads = model_threads
         self._actors = actors
         self._model_path = model_path
         self._max_sentence_chars = max_sentence_chars
@@ -240,7 +238,7 @@ class AnalyseArticles(beam.PTransform):
         split, bad1 = articles | "SplitSentences" >> SplitSentences(self._max_sentence_chars)
         found, bad2 = split | "FindMentions" >> FindMentions(self._actors)
         scored, bad3 = found | "AddSentiment" >> AddSentiment()
-        classified, bad4 = scored | "ClassifyStance" >> ClassifyStance(self._model_path, self._batch_size)
+        classified, bad4 = scored | "ClassifyStance" >> ClassifyStance(self._model_path, self._batch_size, self._model_threads)
         dead = ((bad1, bad2, bad3, bad4) | "Failures" >> beam.Flatten()
                 | "ToDeadLetters" >> beam.Map(failure_to_dead_letter))
         return classified, dead

@@ -64,6 +64,24 @@ def make_parser() -> argparse.ArgumentParser:
                        help="fine-tune the optional encoder model instead (needs the [encoder] extra: "
                             "'make encoder' does both; about 17 min on 2 cores); --model is then a directory")
     train.add_argument("--epochs", type=float, default=None, help="with --encoder: passes over the data (default: 3)")
+    train.add_argument("--base", default=None, choices=["minilm", "mpnet"],
+                       help="with --encoder: the pretrained encoder to fine-tune (default: minilm; mpnet is the "
+                            "teacher's, about 20 min per epoch on 2 cores)")
+    train.add_argument("--teacher", default=None, metavar="FILE",
+                       help="with --encoder: distil from the teacher's probabilities in FILE (datasets/stance/teacher.jsonl)")
+    train.add_argument("--unlabelled", default=None, metavar="FILE",
+                       help="with --teacher: unlabelled inputs the student learns from the teacher alone "
+                            "(datasets/stance/unlabelled.jsonl)")
+
+    teach = sub.add_parser("teach", help="write a teacher model's probabilities for distillation", description=(
+        "Score labelled and unlabelled examples with a fine-tuned encoder (the teacher) and write one line per "
+        'input: {"key": ..., "p": [p_favor, p_against, p_neutral]}, which train --encoder --teacher reads. '
+        "Example: stance-pipeline teach --model models/stance-teacher --data datasets/stance/train.jsonl "
+        "datasets/stance/unlabelled.jsonl --out datasets/stance/teacher.jsonl"))
+    teach.add_argument("--model", required=True, metavar="DIR", help="the teacher's model directory")
+    teach.add_argument("--data", nargs="+", required=True, metavar="FILE",
+                       help="examples in this project's format; a file without labels is read as unlabelled")
+    teach.add_argument("--out", required=True, metavar="FILE", help="where to write the probabilities")
 
     ev = sub.add_parser("eval", help="evaluate the model, write reports/eval.md and eval.json", description=(
         "Score the model and baselines on the held-out split and, when present, on NewsMTSC "
@@ -101,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
             return _train(args)
         if args.command == "eval":
             return _eval(args)
+        if args.command == "teach":
+            return _teach(args)
         return _classify(args)
     except UsageError as exc:
         print(f"Error: {exc}", file=sys.stderr)
@@ -167,20 +187,47 @@ def _train(args) -> int:
 
         if args.C is not None:
             raise UsageError("--C is a setting of the default model, not of --encoder")
+        from pipeline.stance.data import read_unlabelled
+        from pipeline.stance.encoder import read_teacher
+
+        if args.unlabelled and not args.teacher:
+            raise UsageError("--unlabelled needs --teacher: unlabelled inputs learn from the teacher alone")
+        teacher = read_teacher(args.teacher) if args.teacher else None
+        unlabelled = [x for x in read_unlabelled(args.unlabelled)] if args.unlabelled else []
         path = args.model or DEFAULT_ENCODER
-        model = train_encoder(args.data, path, args.format, seed=args.seed, epochs=args.epochs)
+        model = train_encoder(args.data, path, args.format, seed=args.seed, epochs=args.epochs, base=args.base,
+                              unlabelled=unlabelled, teacher=teacher,
+                              teacher_version=_teacher_version(args.teacher) if teacher else None)
         print(f"Saved {model.model_version} to {path}")
         return 0
     from pipeline.stance.train import train
 
-    if args.epochs is not None:
-        raise UsageError("--epochs is a setting of --encoder")
+    for flag in ("epochs", "base", "teacher", "unlabelled"):
+        if getattr(args, flag) is not None:
+            raise UsageError(f"--{flag} is a setting of --encoder")
     params = {"seed": 0 if args.seed is None else args.seed}
     if args.C is not None:
         params["C"] = args.C
     path = args.model or DEFAULT_MODEL
     model = train(args.data, path, args.format, **params)
     print(f"Saved {model.model_version} to {path}")
+    return 0
+
+
+def _teacher_version(path: str) -> str | None:
+    """The teacher's model version, from the header line ``teach`` writes beside the probabilities."""
+    meta = path + ".meta.json"
+    if os.path.exists(meta):
+        with open(meta, encoding="utf-8") as f:
+            return json.load(f).get("teacher")
+    return None
+
+
+def _teach(args) -> int:
+    from pipeline.stance.teach import teach
+
+    n = teach(args.model, args.data, args.out)
+    print(f"Wrote the teacher's probabilities for {n} inputs to {args.out}")
     return 0
 
 

@@ -40,6 +40,8 @@ MENTIONS = pa.schema([
     _f("p_favor", pa.float64(), "model probability of favor", False),
     _f("p_against", pa.float64(), "model probability of against", False),
     _f("p_neutral", pa.float64(), "model probability of neutral", False),
+    _f("confidence", pa.float64(), "probability of the chosen label; calibrated for the default model (of the "
+       "mentions labelled with confidence 0.8, about 80 % are right: reports/eval.md)", False),
     _f("vader_compound", pa.float64(), "VADER compound score of the whole sentence, -1 to 1", False),
     _f("vader_pos", pa.float64(), "VADER positive share of the sentence", False),
     _f("vader_neu", pa.float64(), "VADER neutral share of the sentence", False),

@@ -225,11 +225,13 @@ def publish(output: str, staging: str, manifest: dict) -> None:
 
 
 def file_hash(path: str) -> str:
-    """sha256 of a model file; of a model directory (the encoder model), over its files' relative
-    paths and contents in sorted order."""
-    from pipeline.stance.header import is_encoder_model  # header.py: the driver imports nothing heavy for it
+    """sha256 of a model file; of a model directory (the ONNX or the torch encoder model), over its
+    files' relative paths and contents in sorted order."""
+    # header.py and onnx_model.py: the driver imports nothing heavy for them
+    from pipeline.stance.header import is_encoder_model
+    from pipeline.stance.onnx_model import is_onnx_model
 
-    if not is_encoder_model(path):
+    if not is_encoder_model(path) and not is_onnx_model(path):
         with FileSystems.open(path) as f:
             return hashlib.sha256(f.read()).hexdigest()
     base = path.rstrip("/")

@@ -69,6 +69,19 @@ def _from_ours(records: list[dict], path: str) -> list[Example]:
     return examples
 
 
+def read_unlabelled(path: str) -> list[StanceInput]:
+    """Inputs without labels (``datasets/stance/unlabelled.jsonl``: our format less ``label``), for a
+    student to learn from its teacher. Other targets of the same sentence become ``others``."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            records = [json.loads(line) for line in f if line.strip()]
+    except OSError as exc:
+        raise UsageError(f"cannot read unlabelled data {path}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path}: invalid JSON ({exc.msg})") from None
+    return [e.input for e in _from_ours([{**r, "label": r.get("label", "neutral")} for r in records], path)]
+
+
 def _from_newsmtsc(records: list[dict], path: str) -> list[Example]:
     examples = []
     for n, r in enumerate(records, 1):

@@ -74,6 +74,11 @@ def read_header(path: str) -> ModelHeader:
     own reading of the file, in every worker."""
     from apache_beam.io.filesystems import FileSystems
 
+    from pipeline.stance.onnx_model import is_onnx_model, read_meta
+
+    if is_onnx_model(path):  # onnx.json alone: ONNX Runtime stays out of the driver
+        meta = read_meta(path)
+        return ModelHeader(meta["model_version"], meta["training_data_hash"])
     if is_encoder_model(path):
         from pipeline.stance.model import load_model
 

@@ -156,13 +156,17 @@ def save_model(model: StanceModel, path: str) -> None:
         f.write(model.to_bytes())
 
 
-def load_model(path: str) -> StanceModel:
-    """Loads a model from a local path or any Beam filesystem (gs://, s3://, ...): a model file, or
-    a directory holding the optional encoder model (``pipeline.stance.encoder``)."""
+def load_model(path: str, threads: int | None = None) -> StanceModel:
+    """Loads a model from a local path or any Beam filesystem (gs://, s3://, ...): a model file, a
+    directory holding the ONNX model (``pipeline.stance.onnx_model``, the default) or one holding a
+    fine-tuned encoder in torch (``pipeline.stance.encoder``). ``threads``: ONNX Runtime's."""
     from apache_beam.io.filesystems import FileSystems
 
     from pipeline.stance.encoder import is_encoder_model, load_encoder_model
+    from pipeline.stance.onnx_model import is_onnx_model, load_onnx_model
 
+    if is_onnx_model(path):
+        return load_onnx_model(path, threads)
     if is_encoder_model(path):
         return load_encoder_model(path)
     try:
