@@ -1083,7 +1083,7 @@ def _cpu_model() -> str:
 def bench(args) -> int:
     from importlib import metadata
 
-    from pipeline.cli import DEFAULT_ACTORS
+    from pipeline.defaults import DEFAULT_ACTORS
 
     sizes = sorted(set(args.sizes))
     workdir = os.path.abspath(args.workdir)
@@ -1228,7 +1228,7 @@ def bench(args) -> int:
 
 
 def _plain_main(args) -> int:
-    from pipeline.cli import DEFAULT_ACTORS
+    from pipeline.defaults import DEFAULT_ACTORS
 
     actors = args.actors or DEFAULT_ACTORS
     if args.profile:
@@ -1281,7 +1281,7 @@ def _pair_main(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pipeline.cli import DEFAULT_MODEL
+    from pipeline.defaults import DEFAULT_MODEL
 
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["plain-pair"]:

@@ -31,8 +31,9 @@ from pipeline.aggregate import (ActorAggregates, DailyAggregates, DropDuplicateI
                                 article_rows, dead_letter_row, mention_rows, run_counts)
 from pipeline.analyze import AnalyseArticles
 from pipeline.config import RunConfig, load_config
+from pipeline.defaults import DEFAULT_ACTORS, DEFAULT_MODEL
 from pipeline.read import ReadArticles, expand_inputs
-from pipeline.stance.header import read_header
+from pipeline.stance.header import ModelHeader, is_encoder_model, read_header
 from pipeline.write import (WriteCounts, WriteTable, check_output_dir, clear_stale_staging, file_hash,
                             publish, read_counts, staging_dir, table_stats)
 
@@ -41,8 +42,6 @@ IN_PROCESS_RUNNERS = (None, "DirectRunner", "direct", "FnApiRunner")
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    from pipeline.cli import DEFAULT_ACTORS, DEFAULT_MODEL
-
     parser.add_argument("--input", nargs="+", required=True, metavar="PATH_OR_GLOB",
                         help="input files, globs or directories (JSON Lines, CSV, Parquet, .txt; .gz allowed)")
     parser.add_argument("--output", required=True, metavar="DIR",
@@ -92,7 +91,7 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
     config = load_config(args.config)
     check_output_dir(args.output)
     files = expand_inputs(args.input)
-    model = read_header(args.model)  # the workers load the model; the driver only checks its header
+    model = model_identity(args.model)
     run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     if "://" not in args.output and not FileSystems.exists(args.output):
         FileSystems.mkdirs(args.output)
@@ -131,6 +130,18 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
     }
     publish(args.output, staging, manifest)
     return manifest
+
+
+def model_identity(path: str) -> ModelHeader:
+    """The model's version and training data hash, checked before any work. The workers load the
+    model; for a model file the driver only reads its header (no scikit-learn in the driver), while
+    the encoder model is loaded in full: its runs are slow, and the full check costs them little."""
+    if is_encoder_model(path):
+        from pipeline.stance.model import load_model
+
+        model = load_model(path)
+        return ModelHeader(model.model_version, model.training_data_hash)
+    return read_header(path)
 
 
 def _config_hash(actors, config: RunConfig) -> str:
