@@ -23,7 +23,7 @@ from importlib import metadata
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 
 from pipeline import __version__
 from pipeline.actors import load_actors
@@ -32,6 +32,9 @@ from pipeline.aggregate import (ActorAggregates, DailyAggregates, DropDuplicateI
 from pipeline.analyze import AnalyseArticles
 from pipeline.config import RunConfig, load_config
 from pipeline.defaults import DEFAULT_ACTORS, DEFAULT_MODEL
+from pipeline.errors import UsageError
+from pipeline.progress import (DEFAULT_INTERVAL, FnRunnerProgress, ProgressReporter, counts_from, fn_runner_progress,
+                               live_counters, result_state)
 from pipeline.read import ReadArticles, expand_inputs
 from pipeline.stance.header import ModelHeader, is_encoder_model, read_header
 from pipeline.write import (WriteCounts, WriteTable, check_output_dir, clear_stale_staging, file_hash,
@@ -52,6 +55,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=DEFAULT_MODEL, metavar="PATH",
                         help="stance model file, or the optional encoder model's directory such as "
                              "models/stance-encoder from 'make encoder' (default: %(default)s)")
+    parser.add_argument("--progress_interval", type=float, default=DEFAULT_INTERVAL, metavar="SECONDS",
+                        help="seconds between progress lines on stderr (default: %(default)s; -q turns them off)")
     parser.add_argument("--mention_shards", type=int, default=0, metavar="N",
                         help="files in mentions/; 0 (the default) lets the runner decide, one file per "
                              "worker bundle, which keeps memory flat: a fixed number groups all rows first")
@@ -66,7 +71,7 @@ def build(p: beam.Pipeline, files, actors, config: RunConfig, model_path: str, s
     if config.duplicates == "first":
         # Ids from a second read of the same files: the articles then stream from the read into the
         # analysis instead of waiting, all of them, for a grouping (see DropDuplicateIds).
-        ids, _ = p | "ReadIds" >> ReadArticles(files, config)
+        ids, _ = p | "ReadIds" >> ReadArticles(files, config, counted=False)
         locations = ids | "Locate" >> beam.Map(article_location)
         articles, dup_dead = read | "DropDuplicateIds" >> DropDuplicateIds(locations, config.limits.max_raw_chars)
         dead.append(dup_dead)
@@ -100,16 +105,27 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
 
     options = PipelineOptions(beam_args)
     runner_name = options.view_as(StandardOptions).runner
+    interval = None if getattr(args, "quiet", False) else getattr(args, "progress_interval", DEFAULT_INTERVAL)
+    if interval is not None and interval <= 0:
+        raise UsageError(f"--progress_interval must be a positive number of seconds, got {interval:g}")
     runner = None
     if runner_name in IN_PROCESS_RUNNERS:
         from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
-        runner = FnApiRunner()
+        # Its workers then answer progress requests while a bundle runs (see pipeline/progress.py).
+        runner = FnApiRunner(progress_request_frequency=interval and min(interval, 2.0))
+        if interval and not any(a.startswith("--direct_running_mode") for a in beam_args):
+            # In the default in_memory mode the runner calls its worker directly and only asks for
+            # progress once a bundle is done; with multi_threading the one worker thread talks to it
+            # over loopback gRPC and answers while it works. Same output, no measurable cost (a
+            # 1,000-article run took 15.5-20.1 s either way on this shared machine).
+            options.view_as(DirectOptions).direct_running_mode = "multi_threading"
         runner_name = "FnApiRunner (in-process DirectRunner)"
     _LOG.info("run %s: %d input files -> %s on %s", run_id, len(files), args.output, runner_name)
     t0 = time.perf_counter()
-    with beam.Pipeline(runner=runner, options=options) as p:
-        build(p, files, actors, config, args.model, staging, args.mention_shards)
+    p = beam.Pipeline(runner=runner, options=options)
+    build(p, files, actors, config, args.model, staging, args.mention_shards)
+    run_and_wait(p, interval)
     _LOG.info("pipeline finished in %.1f s; publishing", time.perf_counter() - t0)
 
     manifest = {
@@ -130,6 +146,24 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
     }
     publish(args.output, staging, manifest)
     return manifest
+
+
+def run_and_wait(p: beam.Pipeline, progress_interval: float | None) -> None:
+    """Runs ``p`` to the end; with an interval, writes progress lines to stderr meanwhile: from the
+    job's metrics where the runner reports them while it runs, else its state and the time elapsed."""
+    if progress_interval is None:
+        p.run().wait_until_finish()
+        return
+    in_process = FnRunnerProgress()
+    reporter = ProgressReporter(in_process.counts, interval=progress_interval).start()
+    try:
+        with fn_runner_progress(in_process):
+            result = p.run()  # the in-process runner returns when the job is done, any other at once
+        reporter.counts = lambda: counts_from(live_counters(result))
+        reporter.state = lambda: result_state(result)
+        result.wait_until_finish()
+    finally:
+        reporter.stop()
 
 
 def model_identity(path: str) -> ModelHeader:
