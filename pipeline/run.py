@@ -92,6 +92,9 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
     """Runs the job and publishes its result; returns the manifest."""
     started = datetime.datetime.now(datetime.timezone.utc)
     # Cheap checks first, then the model: a typo fails at once, and any bad file before any work.
+    interval = None if getattr(args, "quiet", False) else getattr(args, "progress_interval", DEFAULT_INTERVAL)
+    if interval is not None and interval <= 0:
+        raise UsageError(f"--progress_interval must be a positive number of seconds, got {interval:g}")
     actors = load_actors(args.actors)
     config = load_config(args.config)
     check_output_dir(args.output)
@@ -105,9 +108,6 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
 
     options = PipelineOptions(beam_args)
     runner_name = options.view_as(StandardOptions).runner
-    interval = None if getattr(args, "quiet", False) else getattr(args, "progress_interval", DEFAULT_INTERVAL)
-    if interval is not None and interval <= 0:
-        raise UsageError(f"--progress_interval must be a positive number of seconds, got {interval:g}")
     runner = None
     if runner_name in IN_PROCESS_RUNNERS:
         from apache_beam.runners.portability.fn_api_runner import FnApiRunner
