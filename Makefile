@@ -52,7 +52,7 @@ test: $(STAMP) $(MODEL)
 	$(BIN)/python -m pytest tests
 
 bench: $(STAMP) $(MODEL)
-	$(BIN)/python -m pipeline.bench
+	$(BIN)/python -m benchmarks.bench
 
 $(ENCODER_STAMP): pyproject.toml constraints.txt
 	test -x $(ENC_BIN)/python || $(PYTHON) -m venv $(ENC_VENV)

@@ -14,15 +14,8 @@ import os
 import sys
 import warnings
 
+from pipeline.defaults import DEFAULT_ENCODER, DEFAULT_MODEL, DEFAULT_TEST, DEFAULT_TRAIN, NEWSMTSC_DIR
 from pipeline.errors import UsageError
-
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_ACTORS = os.path.relpath(os.path.join(_ROOT, "configs", "actors.yaml"))
-DEFAULT_MODEL = "models/stance.skops"
-DEFAULT_ENCODER = "models/stance-encoder"
-DEFAULT_TRAIN = "datasets/stance/train.jsonl"
-DEFAULT_TEST = "datasets/stance/test.jsonl"
-NEWSMTSC_DIR = os.path.join(_ROOT, "..", "shared", "benchmarks", "newsmtsc")
 
 
 class _Parser(argparse.ArgumentParser):

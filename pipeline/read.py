@@ -25,7 +25,9 @@ import apache_beam as beam
 from apache_beam.io import fileio
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
 
+from pipeline import progress
 from pipeline.config import RunConfig
 from pipeline.errors import UsageError
 from pipeline.records import BadRecord, DeadLetter, to_article
@@ -90,8 +92,10 @@ def _is_dir(path: str) -> bool:
 class ParseFileFn(beam.DoFn):
     """One matched file -> Articles (main output) and DeadLetters (tagged ``dead``)."""
 
-    def __init__(self, config: RunConfig):
+    def __init__(self, config: RunConfig, counted: bool = True):
         self._config = config
+        # Articles read, for progress (pipeline/progress.py); off for a second read of the same files.
+        self._read = Metrics.counter(progress.NAMESPACE, progress.READ) if counted else None
 
     def process(self, readable: fileio.ReadableFile):
         path = readable.metadata.path
@@ -115,9 +119,13 @@ class ParseFileFn(beam.DoFn):
             yield beam.pvalue.TaggedOutput(DEAD, item)
             return
         try:
-            yield to_article(item, path, record, self._config)
+            article = to_article(item, path, record, self._config)
         except BadRecord as exc:
             yield self._dead(path, record, exc.article_id, exc.kind, exc.message, _raw(item))
+            return
+        if self._read is not None:
+            self._read.inc()
+        yield article
 
     def _dead(self, path, record, article_id, kind, message, raw):
         return beam.pvalue.TaggedOutput(DEAD, self._letter(path, record, kind, message, raw, article_id))
@@ -221,10 +229,11 @@ class ParseFileFn(beam.DoFn):
 class ReadArticles(beam.PTransform):
     """Files -> (articles, dead letters). ``files`` is the already-matched list (see expand_inputs)."""
 
-    def __init__(self, files: list[str], config: RunConfig):
+    def __init__(self, files: list[str], config: RunConfig, counted: bool = True):
         super().__init__()
         self._files = files
         self._config = config
+        self._counted = counted
 
     def expand(self, pbegin):
         results = (
@@ -234,7 +243,7 @@ class ReadArticles(beam.PTransform):
             # Spread files over workers before the expensive per-file parse.
             | "SpreadFiles" >> beam.Reshuffle()
             | "Open" >> fileio.ReadMatches(compression=CompressionTypes.UNCOMPRESSED)
-            | "Parse" >> beam.ParDo(ParseFileFn(self._config)).with_outputs(DEAD, main="articles"))
+            | "Parse" >> beam.ParDo(ParseFileFn(self._config, self._counted)).with_outputs(DEAD, main="articles"))
         return results.articles, results[DEAD]
 
 

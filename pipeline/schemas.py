@@ -93,6 +93,15 @@ ERRORS = pa.schema([
 
 TABLES = {"mentions": MENTIONS, "articles": ARTICLES, "daily": DAILY, "actors": ACTORS, "errors": ERRORS}
 
+# Row order within a table is not guaranteed (runners parallelise): sort by these to compare runs.
+SORT_KEYS = {
+    "mentions": ("article_id", "sentence_index", "actor"),
+    "articles": ("article_id", "actor"),
+    "daily": ("source", "published", "actor"),
+    "actors": ("actor",),
+    "errors": ("input_file", "record"),
+}
+
 
 def markdown(name: str) -> str:
     lines = ["| column | type | meaning |", "|---|---|---|"]
@@ -105,3 +114,4 @@ def markdown(name: str) -> str:
 if __name__ == "__main__":
     for table in TABLES:
         print(f"### `{table}/`\n\n{markdown(table)}\n")
+

@@ -3,7 +3,7 @@ how its report judges the targets."""
 
 import json
 
-from pipeline import bench
+from benchmarks import bench
 from pipeline.sentences import split_sentences
 
 
@@ -23,7 +23,7 @@ def test_corpus_is_deterministic_and_a_prefix_of_larger_ones(tmp_path):
 
 
 def test_targets_judge_throughput_at_the_largest_size():
-    from pipeline.bench import targets
+    from benchmarks.bench import targets
 
     def run(wall, cpu, sentences, processing):
         return {"wall_s": wall, "cpu_s": cpu, "processing_s": processing, "sentences_per_s": sentences / wall,
@@ -44,7 +44,7 @@ def test_targets_judge_throughput_at_the_largest_size():
 
 
 def test_each_mode_reports_its_median_round():
-    from pipeline.bench import median_run
+    from benchmarks.bench import median_run
 
     rounds = [{"wall_s": w, "sentences_per_s": 400 / w, "maxrss_mb": 300 + w, "peak_tree_rss_mb": 300} for w in (9.0, 5.0, 7.0)]
     chosen = median_run(rounds)

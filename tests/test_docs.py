@@ -29,3 +29,11 @@ def test_help(command, words, capsys):
     out = capsys.readouterr().out
     for w in words:
         assert w in out
+
+
+def test_readme_gives_the_sort_keys_of_schemas():
+    from pipeline.schemas import SORT_KEYS
+
+    readme = " ".join(open(os.path.join(ROOT, "README.md"), encoding="utf-8").read().split())
+    keys = "; ".join(f"{name} `{', '.join(cols)}`" for name, cols in SORT_KEYS.items())
+    assert f"sort by the keys: {keys}." in readme

@@ -79,11 +79,8 @@ def read_header(path: str) -> ModelHeader:
     if is_onnx_model(path):  # onnx.json alone: ONNX Runtime stays out of the driver
         meta = read_meta(path)
         return ModelHeader(meta["model_version"], meta["training_data_hash"])
-    if is_encoder_model(path):
-        from pipeline.stance.model import load_model
-
-        model = load_model(path)  # the encoder's runs are slow; its full check costs them little
-        return ModelHeader(model.model_version, model.training_data_hash)
+    if is_encoder_model(path):  # not imported from here: model.py imports encoder.py, which imports this module
+        raise ValueError(f"{path} is an encoder model's directory: load it with pipeline.stance.model.load_model")
     try:
         with FileSystems.open(path) as f:
             data = f.read()

@@ -1,4 +1,4 @@
-"""Throughput benchmark (issue #5): ``make bench``, or ``python -m pipeline.bench --sizes 1000`` for a
+"""Throughput benchmark (issue #5): ``make bench``, or ``python -m benchmarks.bench --sizes 1000`` for a
 quick run.
 
 1. Builds a deterministic corpus of N articles (about 40 sentences each) from team-written text: the
@@ -489,7 +489,7 @@ def _python() -> str:
 def run_mode(mode: str, corpus: str, out: str, logs: str, model: str, actors: str) -> dict:
     if mode in ("plain", "plain_x2"):
         result_file = out + ".result.json"
-        cmd = [_python(), "-m", "pipeline.bench", "plain" if mode == "plain" else "plain-pair", "--input", corpus,
+        cmd = [_python(), "-m", "benchmarks.bench", "plain" if mode == "plain" else "plain-pair", "--input", corpus,
                "--output", out, "--model", model, "--actors", actors, "--result", result_file]
     else:
         cmd = [_python(), "-m", "pipeline", "run", "--input", corpus, "--output", out, "--model", model,
@@ -639,7 +639,7 @@ def profile_summary(prof_path: str, top: int = 20) -> dict:
                                                     if "features.py" in c),
         "rows (mention_rows, article_rows, article_totals)": sum(_cum(stats, f, "pipeline/aggregate.py") for f in
                                                                  ("mention_rows", "article_rows")),
-        "Parquet (from_pylist + write)": _cum(stats, "extend", "pipeline/bench.py") + _cum(stats, "close", "pipeline/bench.py"),
+        "Parquet (from_pylist + write)": _cum(stats, "extend", "benchmarks/bench.py") + _cum(stats, "close", "benchmarks/bench.py"),
         "load model, actors, VADER lexicon": _cum(stats, "load_model", "pipeline/stance/model.py"),
     }
     return {"total_s": round(total, 3), "sentences_scored_by_vader_per_sentence": _calls(stats, "score", "pipeline/sentiment.py"),
@@ -930,7 +930,7 @@ def _before_after(before: dict, after: dict) -> list[str]:
 def markdown(report: dict) -> str:
     m = report["machine"]
     L = ["# Throughput benchmark", "",
-         f"`make bench` (`python -m pipeline.bench`), {report['finished_at']}. Machine: {m['cpu_count']} cores "
+         f"`make bench` (`python -m benchmarks.bench`), {report['finished_at']}. Machine: {m['cpu_count']} cores "
          f"({m['cpu_model']}), Python {m['python']}, apache-beam {m['apache_beam']}. One fresh process per run; "
          f"runs at one size are interleaved (a, b, c, d), {report.get('repeats', 1)} rounds, and each run's row is its "
          "median round (wall time), ratios taken between those medians. This machine's single-core speed drifts by about "
@@ -1083,7 +1083,7 @@ def _cpu_model() -> str:
 def bench(args) -> int:
     from importlib import metadata
 
-    from pipeline.cli import DEFAULT_ACTORS
+    from pipeline.defaults import DEFAULT_ACTORS
 
     sizes = sorted(set(args.sizes))
     workdir = os.path.abspath(args.workdir)
@@ -1139,7 +1139,7 @@ def bench(args) -> int:
     if not args.no_profile:
         n = min(sizes)
         prof = os.path.join(workdir, f"plain-{n}.prof")
-        cmd = [_python(), "-m", "pipeline.bench", "plain", "--input", os.path.join(workdir, f"corpus-{n}"),
+        cmd = [_python(), "-m", "benchmarks.bench", "plain", "--input", os.path.join(workdir, f"corpus-{n}"),
                "--output", os.path.join(workdir, f"out-{n}-plain-profiled"), "--model", model, "--actors", actors,
                "--profile", prof, "--stance-stages"]
         m = measured(cmd, os.path.join(logs, f"plain-{n}-profiled.log"))
@@ -1228,7 +1228,7 @@ def bench(args) -> int:
 
 
 def _plain_main(args) -> int:
-    from pipeline.cli import DEFAULT_ACTORS
+    from pipeline.defaults import DEFAULT_ACTORS
 
     actors = args.actors or DEFAULT_ACTORS
     if args.profile:
@@ -1260,7 +1260,7 @@ def _pair_main(args) -> int:
     for k, half in enumerate(halves):
         out = os.path.join(args.output, f"half-{k}")
         result = out + ".result.json"
-        cmd = [_python(), "-m", "pipeline.bench", "plain", "--input", *half, "--output", out, "--model", args.model,
+        cmd = [_python(), "-m", "benchmarks.bench", "plain", "--input", *half, "--output", out, "--model", args.model,
                "--result", result, *(["--actors", args.actors] if args.actors else [])]
         procs.append(subprocess.Popen(cmd, cwd=_ROOT))
         results.append(result)
@@ -1281,11 +1281,11 @@ def _pair_main(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pipeline.cli import DEFAULT_MODEL
+    from pipeline.defaults import DEFAULT_MODEL
 
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["plain-pair"]:
-        p = argparse.ArgumentParser(prog="python -m pipeline.bench plain-pair",
+        p = argparse.ArgumentParser(prog="python -m benchmarks.bench plain-pair",
                                     description="(d) only: two plain loops at once, on half the input's files each")
         p.add_argument("--input", required=True, help="a directory or glob of at least two files")
         p.add_argument("--output", required=True)
@@ -1294,7 +1294,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--result", required=True, help="write summed counts and the slower half's seconds here (JSON)")
         return _pair_main(p.parse_args(argv[1:]))
     if argv[:1] == ["plain"]:
-        p = argparse.ArgumentParser(prog="python -m pipeline.bench plain",
+        p = argparse.ArgumentParser(prog="python -m benchmarks.bench plain",
                                     description="(a) only: the plain single-process loop over its inputs")
         p.add_argument("--input", required=True, nargs="+", help="files, globs or directories")
         p.add_argument("--output", required=True)
@@ -1305,7 +1305,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--profile", default=None, help="cProfile the run into this file")
         p.add_argument("--stance-stages", action="store_true", help="with --profile: also time the model's stages")
         return _plain_main(p.parse_args(argv[1:]))
-    p = argparse.ArgumentParser(prog="python -m pipeline.bench", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--sizes", type=int, nargs="+", default=list(DEFAULT_SIZES), help="corpus sizes (articles)")
     p.add_argument("--repeats", type=int, default=3,
                    help="rounds of the four runs per size; each mode's median run is reported (default: %(default)s)")

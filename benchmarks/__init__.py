@@ -1,0 +1,1 @@
+"""Benchmarks: not part of the product (the pipeline package); run with make bench."""
