@@ -14,7 +14,8 @@ import os
 import sys
 import warnings
 
-from pipeline.defaults import DEFAULT_ENCODER, DEFAULT_MODEL, DEFAULT_TEST, DEFAULT_TRAIN, NEWSMTSC_DIR
+from pipeline.defaults import (CONFLICT_NEWS_DIR, DEFAULT_CALIBRATION, DEFAULT_ENCODER, DEFAULT_MODEL, DEFAULT_TEST,
+                               DEFAULT_TRAIN, LINEAR_MODEL, NEWSMTSC_DIR)
 from pipeline.errors import UsageError
 
 
@@ -50,7 +51,7 @@ def make_parser() -> argparse.ArgumentParser:
     train.add_argument("--format", default="jsonl", choices=["jsonl", "newsmtsc"],
                        help="jsonl: this project's format (datasets/stance/GUIDELINES.md); newsmtsc: NewsMTSC's")
     train.add_argument("--model", default=None, metavar="PATH",
-                       help=f"where to save (default: {DEFAULT_MODEL}; with --encoder, the directory {DEFAULT_ENCODER})")
+                       help=f"where to save (default: {LINEAR_MODEL}; with --encoder, the directory {DEFAULT_ENCODER})")
     train.add_argument("--C", type=float, default=None, help="inverse regularisation strength of the classifier")
     train.add_argument("--seed", type=int, default=None, help="random seed (default: 0; 42 with --encoder)")
     train.add_argument("--encoder", action="store_true",
@@ -60,6 +61,11 @@ def make_parser() -> argparse.ArgumentParser:
     train.add_argument("--base", default=None, choices=["minilm", "mpnet"],
                        help="with --encoder: the pretrained encoder to fine-tune (default: minilm; mpnet is the "
                             "teacher's, about 20 min per epoch on 2 cores)")
+    train.add_argument("--threads", type=int, default=None, metavar="N",
+                       help="with --encoder: torch threads (default: torch's, one per core; on a busy machine "
+                            "one thread can be faster, since two wait on each other)")
+    train.add_argument("--freeze", type=int, default=None, metavar="N",
+                       help="with --encoder: keep the embeddings and the lowest N layers as pretrained (default: 0)")
     train.add_argument("--teacher", default=None, metavar="FILE",
                        help="with --encoder: distil from the teacher's probabilities in FILE (datasets/stance/teacher.jsonl)")
     train.add_argument("--unlabelled", default=None, metavar="FILE",
@@ -76,14 +82,28 @@ def make_parser() -> argparse.ArgumentParser:
                        help="examples in this project's format; a file without labels is read as unlabelled")
     teach.add_argument("--out", required=True, metavar="FILE", help="where to write the probabilities")
 
-    ev = sub.add_parser("eval", help="evaluate the model, write reports/eval.md and eval.json", description=(
-        "Score the model and baselines on the held-out split and, when present, on NewsMTSC "
-        "(../shared/benchmarks/newsmtsc); writes reports/eval.md and reports/eval.json. "
-        "Example: stance-pipeline eval --model models/stance.skops"))
-    ev.add_argument("--model", default=DEFAULT_MODEL, metavar="PATH",
-                    help="model file or encoder model directory to score (default: %(default)s)")
+    ex = sub.add_parser("export", help="export a fine-tuned encoder to the ONNX model a run serves", description=(
+        "Export a torch encoder model directory to ONNX (int8 weights where their labels match fp32's on "
+        "the calibration split, else fp32), fit its calibration temperature on the calibration split, and "
+        "record the sha256 of the training code and data. Example: stance-pipeline export --model "
+        f"{DEFAULT_ENCODER} --out {DEFAULT_MODEL}"))
+    ex.add_argument("--model", default=DEFAULT_ENCODER, metavar="DIR", help="torch encoder directory (default: %(default)s)")
+    ex.add_argument("--out", default=DEFAULT_MODEL, metavar="DIR", help="ONNX model directory to write (default: %(default)s)")
+    ex.add_argument("--calibration", default=DEFAULT_CALIBRATION, metavar="FILE",
+                    help="held-out labelled examples for the int8 check and the temperature (default: %(default)s)")
+
+    ev = sub.add_parser("eval", help="evaluate models, write reports/eval.md and eval.json", description=(
+        "Score models and baselines on our held-out split and, when present, on conflict-news dev "
+        "(../shared/benchmarks/conflict-news, overall and per area) and NewsMTSC (../shared/benchmarks/newsmtsc): "
+        "per-class precision, recall and F1, confusion matrices, calibration. Writes reports/eval.md and "
+        "reports/eval.json; the targets are checked on the first --model. "
+        f"Example: stance-pipeline eval --model {DEFAULT_MODEL} --model {LINEAR_MODEL}"))
+    ev.add_argument("--model", action="append", default=None, metavar="PATH",
+                    help=f"a model file or directory to score; repeat for several (default: {DEFAULT_MODEL})")
     ev.add_argument("--train", default=DEFAULT_TRAIN, metavar="FILE", help="training split (default: %(default)s)")
     ev.add_argument("--test", default=DEFAULT_TEST, metavar="FILE", help="held-out split (default: %(default)s)")
+    ev.add_argument("--conflict-news", default=CONFLICT_NEWS_DIR, metavar="DIR",
+                    help="conflict-news directory with dev/mentions.jsonl (skipped if absent)")
     ev.add_argument("--newsmtsc", default=NEWSMTSC_DIR, metavar="DIR",
                     help="NewsMTSC directory with train.jsonl and devtest_mt.jsonl (skipped if absent)")
     ev.add_argument("--reports", default="reports", metavar="DIR", help="output directory (default: %(default)s)")
@@ -94,7 +114,8 @@ def make_parser() -> argparse.ArgumentParser:
         '{"label": "favor|against|neutral", "p_favor": ..., "p_against": ..., "p_neutral": ...}. '
         'A line that cannot be classified gets {"error": "..."}.'))
     cl.add_argument("--input", default="-", metavar="FILE", help="input file, - for standard input (default)")
-    cl.add_argument("--model", default=DEFAULT_MODEL, metavar="PATH", help="model file or encoder model directory (default: %(default)s)")
+    cl.add_argument("--model", default=DEFAULT_MODEL, metavar="PATH",
+                    help="model file or directory (default: %(default)s; the linear model: " + LINEAR_MODEL + ")")
     return parser
 
 
@@ -114,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
             return _eval(args)
         if args.command == "teach":
             return _teach(args)
+        if args.command == "export":
+            return _export(args)
         return _classify(args)
     except UsageError as exc:
         print(f"Error: {exc}", file=sys.stderr)
@@ -188,20 +211,21 @@ def _train(args) -> int:
         teacher = read_teacher(args.teacher) if args.teacher else None
         unlabelled = [x for x in read_unlabelled(args.unlabelled)] if args.unlabelled else []
         path = args.model or DEFAULT_ENCODER
-        model = train_encoder(args.data, path, args.format, seed=args.seed, epochs=args.epochs, base=args.base,
+        model = train_encoder(args.data, path, args.format, threads=args.threads, seed=args.seed, epochs=args.epochs, base=args.base,
+                              freeze=args.freeze,
                               unlabelled=unlabelled, teacher=teacher,
                               teacher_version=_teacher_version(args.teacher) if teacher else None)
         print(f"Saved {model.model_version} to {path}")
         return 0
     from pipeline.stance.train import train
 
-    for flag in ("epochs", "base", "teacher", "unlabelled"):
+    for flag in ("epochs", "base", "threads", "freeze", "teacher", "unlabelled"):
         if getattr(args, flag) is not None:
             raise UsageError(f"--{flag} is a setting of --encoder")
     params = {"seed": 0 if args.seed is None else args.seed}
     if args.C is not None:
         params["C"] = args.C
-    path = args.model or DEFAULT_MODEL
+    path = args.model or LINEAR_MODEL
     model = train(args.data, path, args.format, **params)
     print(f"Saved {model.model_version} to {path}")
     return 0
@@ -224,10 +248,21 @@ def _teach(args) -> int:
     return 0
 
 
+def _export(args) -> int:
+    from pipeline.stance.data import read_examples
+    from pipeline.stance.export import export, fingerprint
+
+    held = read_examples(args.calibration)
+    meta = export(args.model, args.out, [e.input for e in held], [e.label for e in held],
+                  [e.input for e in held], [e.label for e in held], extra_meta={"fingerprint": fingerprint()})
+    print(f"Saved {meta['model_version']} ({meta['quantization']}, temperature {meta['temperature']}) to {args.out}")
+    return 0
+
+
 def _eval(args) -> int:
     from pipeline.stance.evaluate import evaluate
 
-    report = evaluate(args.model, args.train, args.test, args.newsmtsc, args.reports)
+    report = evaluate(args.model or [DEFAULT_MODEL], args.train, args.test, args.newsmtsc, args.conflict_news, args.reports)
     print(report["summary"])
     return 0
 

@@ -17,6 +17,7 @@ import datetime
 import hashlib
 import json
 import logging
+import os
 import time
 import uuid
 from importlib import metadata
@@ -53,8 +54,12 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default=None, metavar="FILE",
                         help="run settings YAML: column names, limits, duplicate policy (see configs/pipeline.yaml)")
     parser.add_argument("--model", default=DEFAULT_MODEL, metavar="PATH",
-                        help="stance model file, or the optional encoder model's directory such as "
-                             "models/stance-encoder from 'make encoder' (default: %(default)s)")
+                        help="stance model: the ONNX model's directory (default: %(default)s, the distilled "
+                             "encoder), the linear model's file (models/stance.skops from 'make train': about "
+                             "ten times faster, less accurate) or a torch encoder's directory")
+    parser.add_argument("--model_threads", type=int, default=0, metavar="N",
+                        help="threads each worker process gives the ONNX model; 0 (the default): all cores "
+                             "for the in-process runner in one process, otherwise 1 (a worker per core)")
     parser.add_argument("--progress_interval", type=float, default=DEFAULT_INTERVAL, metavar="SECONDS",
                         help="seconds between progress lines on stderr (default: %(default)s; -q turns them off)")
     parser.add_argument("--mention_shards", type=int, default=0, metavar="N",
@@ -63,7 +68,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def build(p: beam.Pipeline, files, actors, config: RunConfig, model_path: str, staging: str,
-          mention_shards: int = 0) -> None:
+          mention_shards: int = 0, model_threads: int | None = None) -> None:
     """Composes the job on pipeline ``p``."""
     read, read_dead = p | "ReadArticles" >> ReadArticles(files, config)
     dead = [read_dead]
@@ -76,7 +81,7 @@ def build(p: beam.Pipeline, files, actors, config: RunConfig, model_path: str, s
         articles, dup_dead = read | "DropDuplicateIds" >> DropDuplicateIds(locations, config.limits.max_raw_chars)
         dead.append(dup_dead)
     analysed, failed = articles | "AnalyseArticles" >> AnalyseArticles(
-        actors, model_path, config.limits.max_sentence_chars, config.batch_size)
+        actors, model_path, config.limits.max_sentence_chars, config.batch_size, model_threads)
     dead = (*dead, failed) | "AllDeadLetters" >> beam.Flatten()
 
     (analysed | "MentionRows" >> beam.FlatMap(mention_rows)
@@ -121,10 +126,16 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> dict:
             # 1,000-article run took 15.5-20.1 s either way on this shared machine).
             options.view_as(DirectOptions).direct_running_mode = "multi_threading"
         runner_name = "FnApiRunner (in-process DirectRunner)"
+    threads = getattr(args, "model_threads", 0)
+    if threads < 0:
+        raise UsageError(f"--model_threads must be 0 (automatic) or more, got {threads}")
+    if not threads:
+        one_process = (runner is not None and options.view_as(DirectOptions).direct_running_mode != "multi_processing")
+        threads = (os.cpu_count() or 1) if one_process else 1
     _LOG.info("run %s: %d input files -> %s on %s", run_id, len(files), args.output, runner_name)
     t0 = time.perf_counter()
     p = beam.Pipeline(runner=runner, options=options)
-    build(p, files, actors, config, args.model, staging, args.mention_shards)
+    build(p, files, actors, config, args.model, staging, args.mention_shards, threads)
     run_and_wait(p, interval)
     _LOG.info("pipeline finished in %.1f s; publishing", time.perf_counter() - t0)
 

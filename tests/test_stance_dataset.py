@@ -24,7 +24,7 @@ def build():
 @pytest.fixture(scope="module")
 def splits():
     return {name: [json.loads(line) for line in open(os.path.join(STANCE, f"{name}.jsonl"), encoding="utf-8")]
-            for name in ("train", "test")}
+            for name in ("train", "calibration", "test")}
 
 
 def test_committed_splits_are_the_builds_output(build, splits):

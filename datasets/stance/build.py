@@ -1,4 +1,5 @@
-"""Builds datasets/stance/{train,test}.jsonl from the writers' files in datasets/stance/parts/.
+"""Builds datasets/stance/{train,calibration,test}.jsonl from the writers' files in
+datasets/stance/parts/, and unlabelled.jsonl from datasets/stance/unlabelled/.
 
     python datasets/stance/build.py
 
@@ -20,6 +21,9 @@ import unicodedata
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TEST_SHARE = 0.2
+# Held out of train for the served model's calibration (one temperature, pipeline/stance/export.py):
+# no model trains on it.
+CALIBRATION_SHARE = 0.07
 NEAR_DUPLICATE = 0.8  # Jaccard over word trigrams and words
 
 
@@ -126,7 +130,7 @@ def components(rows: list[dict]) -> dict[str, str]:
 
 def split_of(group: str) -> str:
     h = int(hashlib.sha256(group.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
-    return "test" if h < TEST_SHARE else "train"
+    return "test" if h < TEST_SHARE else "calibration" if h < TEST_SHARE + CALIBRATION_SHARE else "train"
 
 
 def adjudicate(rows: list[dict]) -> list[dict]:
@@ -200,18 +204,52 @@ def build() -> dict[str, list[dict]]:
     """The train and test examples, as main() writes them."""
     rows = audit(adjudicate(dedupe(load_parts())))
     groups = components(rows)
-    splits: dict[str, list[dict]] = {"train": [], "test": []}
+    splits: dict[str, list[dict]] = {"train": [], "calibration": [], "test": []}
     for r in rows:
         splits[split_of(groups[r["doc_id"]])].append(r)
     return splits
 
 
+def build_unlabelled(held_out: list[dict]) -> list[dict]:
+    """The unlabelled sentences (unlabelled/*.jsonl: our raw format less the label) as inputs with
+    spans, for the student to learn from its teacher. A sentence near-duplicating one of the held-out
+    splits is dropped, so the teacher's view of it cannot leak into the student."""
+    rows = []
+    for path in sorted(glob.glob(os.path.join(HERE, "unlabelled", "*.jsonl"))):
+        prefix = os.path.splitext(os.path.basename(path))[0]
+        for n, line in enumerate(open(path, encoding="utf-8"), 1):
+            if not line.strip():
+                continue
+            r = json.loads(line)
+            sentence = unicodedata.normalize("NFC", r["sentence"].strip())
+            targets = spans_of(sentence, [unicodedata.normalize("NFC", m) for m in r["mentions"]])
+            if targets:
+                rows.append({"id": f"{prefix}-{n:05d}", "doc_id": f"{prefix}-{r['doc_id']}", "sentence": sentence,
+                             "actor": r["actor"], "actor_kind": r.get("actor_kind", ""), "targets": targets})
+    rows = dedupe(rows)
+    index: dict = {}
+    for r in held_out:
+        for g in shingles(r["sentence"]):
+            if isinstance(g, tuple):
+                index.setdefault(g, set()).add(r["sentence"])
+    held = {r["sentence"]: shingles(r["sentence"]) for r in held_out}
+    out = []
+    for r in rows:
+        sh = shingles(r["sentence"])
+        near = {s for g in sh if isinstance(g, tuple) for s in index.get(g, ())}
+        if not any(len(sh & held[s]) / max(1, len(sh | held[s])) >= NEAR_DUPLICATE for s in near):
+            out.append(r)
+    return out
+
+
 def main() -> None:
-    for name, items in build().items():
+    splits = build()
+    splits["unlabelled"] = build_unlabelled(splits["test"] + splits["calibration"])
+    for name, items in splits.items():
         with open(os.path.join(HERE, f"{name}.jsonl"), "w", encoding="utf-8") as f:
             for r in items:
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
-        labels = {k: sum(r["label"] == k for r in items) for k in ("favor", "against", "neutral")}
+        labels = {k: sum(r.get("label") == k for r in items) for k in ("favor", "against", "neutral")}
         print(f"{name}: {len(items)} examples, {len({r['doc_id'] for r in items})} documents, {labels}")
     agreement()
     audit_agreement()

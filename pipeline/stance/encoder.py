@@ -47,6 +47,8 @@ MODEL_FAMILY = "minilm-ft"
 # did not help, class weights hurt.
 DEFAULT_PARAMS = {"epochs": 3, "lr": 5e-5, "batch": 32, "max_length": 96, "warmup": 0.1,
                   "weight_decay": 0.01, "seed": 42, "pooling": "both", "base": "minilm", "bucket": True,
+                  # layers (from the bottom, with the embeddings) that keep their pretrained weights
+                  "freeze": 0,
                   # distillation (only with a teacher): weight of the gold label against the teacher's
                   # probabilities, and the temperature both are softened by
                   "alpha": 0.5, "temperature": 2.0}
@@ -291,15 +293,22 @@ def train_encoder(data_paths: Sequence[str], out: str, fmt: str = "jsonl", threa
     soft = torch.tensor([r if r is not None else [1 / len(LABELS)] * len(LABELS) for r in soft_rows], dtype=torch.float32)
     tokenizer, encoder = _load_encoder(base_model_dir(p["base"]))
     net = _network(torch, encoder, p["pooling"])
+    if p["freeze"]:
+        # The embeddings and the lowest layers keep their pretrained weights: no gradient flows below
+        # the first trained layer, which saves about a third of a step for half the layers frozen.
+        frozen = [encoder.embeddings, *encoder.encoder.layer[:p["freeze"]]]
+        for module in frozen:
+            for w in module.parameters():
+                w.requires_grad_(False)
 
     lengths = [len(t) for t, _ in marked]
     per_epoch = math.ceil(len(marked) / p["batch"])
     steps = math.ceil(p["epochs"] * per_epoch)
     warm = int(p["warmup"] * steps)
     no_decay = ("bias", "LayerNorm.weight")
-    groups = [{"params": [w for n, w in net.named_parameters() if not any(k in n for k in no_decay)],
-               "weight_decay": p["weight_decay"]},
-              {"params": [w for n, w in net.named_parameters() if any(k in n for k in no_decay)], "weight_decay": 0.0}]
+    trained = [(n, w) for n, w in net.named_parameters() if w.requires_grad]
+    groups = [{"params": [w for n, w in trained if not any(k in n for k in no_decay)], "weight_decay": p["weight_decay"]},
+              {"params": [w for n, w in trained if any(k in n for k in no_decay)], "weight_decay": 0.0}]
     optimiser = torch.optim.AdamW(groups, lr=p["lr"])
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda s: (s + 1) / max(1, warm) if s < warm else max(0.0, (steps - s) / max(1, steps - warm)))

@@ -30,6 +30,19 @@ from pipeline.stance.inputs import LABELS, StanceInput
 from pipeline.stance.onnx_model import FORMAT_VERSION, MARKER_FILE, MODEL_FILE, TOKENIZER_FILE, load_onnx_model
 
 _LOG = logging.getLogger(__name__)
+# What the served model is a function of: the training code and the files it learned from. onnx.json
+# records their sha256; tests/test_onnx_model.py fails when the committed model no longer matches.
+TRAINING_CODE = ("pipeline/stance/encoder.py", "pipeline/stance/marking.py", "pipeline/stance/inputs.py")
+TRAINING_DATA = ("datasets/stance/train.jsonl", "datasets/stance/unlabelled.jsonl", "datasets/stance/teacher.jsonl")
+
+
+def fingerprint(root: str = ".") -> dict:
+    """sha256 of each training code and data file, by path relative to the repository ``root``."""
+    out = {}
+    for rel in TRAINING_CODE + TRAINING_DATA:
+        with open(os.path.join(root, rel), "rb") as f:
+            out[rel] = hashlib.sha256(f.read()).hexdigest()
+    return out
 
 
 def export_graph(model_dir: str, path: str) -> None:
