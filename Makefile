@@ -15,10 +15,11 @@ ENCODER_STAMP := $(ENC_VENV)/.installed
 TRAIN_DATA := datasets/stance/train.jsonl
 OUT := out
 
-.PHONY: run test train eval bench clean data help encoder eval-encoder run-encoder test-encoder
+.PHONY: run test train eval bench clean data help report encoder eval-encoder run-encoder test-encoder
 
 help:
 	@echo "make run    set up .venv, train the model if missing, run on datasets/sample/ into $(OUT)/"
+	@echo "make report write $(OUT)/report/index.html (charts and evidence) from the run in $(OUT)/"
 	@echo "make test   run the test suite"
 	@echo "make train  (re)train the stance model into $(MODEL)"
 	@echo "make eval   score the model, write reports/eval.md and reports/eval.json"
@@ -41,6 +42,10 @@ $(MODEL): $(STAMP) $(TRAIN_DATA) $(filter-out pipeline/stance/encoder.py,$(wildc
 
 run: $(STAMP) $(MODEL)
 	$(BIN)/stance-pipeline run --input datasets/sample --output $(OUT)
+
+# Charts and evidence from the tables of the run in $(OUT)/ (make run first).
+report: $(STAMP)
+	$(BIN)/stance-pipeline report --output $(OUT)
 
 train: $(STAMP)
 	$(BIN)/stance-pipeline train --data $(TRAIN_DATA) --model $(MODEL)
