@@ -223,11 +223,10 @@ def _evidence(mentions: pa.Table, actors: dict, has_confidence: bool, articles: 
 
 # ---- charts ---------------------------------------------------------------------------------------
 
-def _figure(width: float, height: float):
+def _figure(width: float, height: float, layout: str | None = "constrained"):
     from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
 
-    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
-    return fig
+    return Figure(figsize=(width, height), dpi=100, layout=layout)
 
 
 def _save(fig, path: str) -> None:
@@ -272,8 +271,9 @@ def time_chart(actor: Actor, path: str) -> None:
     """Daily and weekly stance score with intervals, above the mentions behind each point."""
     import matplotlib.dates as mdates
 
-    fig = _figure(11, 5.2)
+    fig = _figure(11, 5.2, layout=None)  # fixed margins: a constrained layout doubles the drawing time
     axes = fig.subplots(2, 2, sharex="col", height_ratios=[3, 1.3])
+    fig.subplots_adjust(left=0.08, right=0.99, top=0.88, bottom=0.09, wspace=0.22, hspace=0.07)
     for col, weekly in enumerate((False, True)):
         series = _series(actor.daily, weekly)
         # A week's point and bar sit at its middle (Thursday noon), a day's at its noon.
@@ -291,14 +291,19 @@ def time_chart(actor: Actor, path: str) -> None:
             base = [b + v for b, v in zip(base, values)]
         bottom.set_ylabel("mentions")
         bottom.grid(True, axis="y", color="#eeeeee")
+        # At least a week of days or five weeks on the axis, so a run of one day still reads as dates.
         pad = datetime.timedelta(days=4.5 if weekly else 1)
-        bottom.set_xlim(min(xs) - pad, max(xs) + pad)
+        low, high = min(xs) - pad, max(xs) + pad
+        short = datetime.timedelta(days=35 if weekly else 7) - (high - low)
+        if short > datetime.timedelta():
+            low, high = low - short / 2, high + short / 2
+        bottom.set_xlim(low, high)
         locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
         bottom.xaxis.set_major_locator(locator)
         bottom.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     handles, labels = axes[0][0].get_legend_handles_labels()
     bars, bar_labels = axes[1][0].get_legend_handles_labels()
-    fig.legend(handles + bars, labels + [f"{l} mentions" for l in bar_labels], loc="outside upper center",
+    fig.legend(handles + bars, labels + [f"{l} mentions" for l in bar_labels], loc="upper center",
                ncols=5, fontsize=9, frameon=False)
     _save(fig, path)
 
@@ -315,7 +320,7 @@ def rows_chart(names: list[str], counts: list[Counts], path: str, what: str) -> 
         left.annotate(f"n={c.n}", (1.02, y), xycoords=("axes fraction", "data"), va="center", fontsize=8,
                       color="#555555")
     left.set_yticks(ys, names)
-    left.invert_yaxis()
+    left.set_ylim(rows - 0.5, -0.5)  # first row on top
     left.set_title(f"Stance score by {what}, 95 % interval", loc="left", fontsize=11)
     left.set_xlabel("(favor − against) / mentions")
     base = [0.0] * rows
