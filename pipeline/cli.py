@@ -86,8 +86,8 @@ def make_parser() -> argparse.ArgumentParser:
     cl.add_argument("--model", default=DEFAULT_MODEL, metavar="PATH", help="model file or encoder model directory (default: %(default)s)")
 
     rp = sub.add_parser("report", help="an HTML page with charts and evidence from a finished run", description=(
-        "Read the tables of a finished run and write OUTPUT/report/index.html with PNG charts: per actor, "
-        "the stance score over time (daily and weekly, with mentions and 95%% intervals), sources side by "
+        "Read the tables of a finished run and write DIR/report/index.html with PNG charts: per actor, "
+        "the stance score over time (daily and weekly, with mentions and 95% intervals), sources side by "
         "side, label shares, low-confidence shares (when mentions/ has a confidence column) and the most "
         "confident sentences per label. Example: stance-pipeline report --output out"))
     rp.add_argument("--output", required=True, metavar="DIR", help="the output directory of a finished run")
