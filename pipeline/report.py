@@ -175,9 +175,11 @@ def load_run(output: str) -> Run:
     mentions = read_table(output, "mentions", [
         "article_id", "source", "published", "sentence", "actor", "mention_starts", "mention_ends",
         "stance", "p_favor", "p_against", "p_neutral", "confidence"])
-    has_confidence = "confidence" in mentions.column_names and (
-        pa.types.is_floating(mentions.schema.field("confidence").type)
-        or pa.types.is_integer(mentions.schema.field("confidence").type))
+    # Used where the model gives one: a numeric column with at least one value.
+    has_confidence = ("confidence" in mentions.column_names
+                      and (pa.types.is_floating(mentions.schema.field("confidence").type)
+                           or pa.types.is_integer(mentions.schema.field("confidence").type))
+                      and mentions["confidence"].null_count < mentions.num_rows)
     if has_confidence:
         _low_confidence(mentions, actors)
     _evidence(mentions, actors, has_confidence, read_table(output, "articles", ["article_id", "title"]))
@@ -232,6 +234,8 @@ def _figure(width: float, height: float, layout: str | None = "constrained"):
 def _save(fig, path: str) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+    for ax in fig.axes:
+        ax.set_axisbelow(True)  # grid lines behind the bars
     FigureCanvasAgg(fig)
     fig.savefig(path, format="png", metadata={"Software": None})
 
@@ -298,7 +302,10 @@ def time_chart(actor: Actor, path: str) -> None:
         if short > datetime.timedelta():
             low, high = low - short / 2, high + short / 2
         bottom.set_xlim(low, high)
-        locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+        if weekly and high - low < datetime.timedelta(weeks=20):
+            locator = mdates.WeekdayLocator(byweekday=mdates.MO)  # ticks where weeks start
+        else:
+            locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
         bottom.xaxis.set_major_locator(locator)
         bottom.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     handles, labels = axes[0][0].get_legend_handles_labels()
@@ -478,7 +485,7 @@ def _page(run: Run, directory: str) -> str:
                           "(low / mentions with a confidence).") + "\n")
     else:
         parts.append("<p class=\"note\" id=\"no-confidence\">The mentions table of this run has no "
-                     "<code>confidence</code> column, so no share of low-confidence labels is shown; the evidence "
+                     "<code>confidence</code> values, so no share of low-confidence labels is shown; the evidence "
                      "below is ranked by the probability the model gave the label it chose.</p>\n")
     for i, actor in enumerate(charted):
         parts.append(_actor_section(i, actor, run, directory))

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from pipeline.cli import main
-from pipeline.report import COLOURS, SCORE_COLOUR, highlight, score_interval, write_report
+from pipeline.report import COLOURS, SCORE_COLOUR, highlight, load_run, score_interval, write_report
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -139,6 +139,13 @@ def test_confidence_column_is_used_when_present(sample_run, tmp_path):
     low = pc.sum(pc.less(confidence, 0.5)).as_py()
     totals = re.findall(r"\((\d+)/(\d+)\)</td>", page)  # the overview table: low / mentions, per actor
     assert sum(int(a) for a, _ in totals) == low and sum(int(b) for _, b in totals) == len(confidence)
+
+    # a column without values (a model that gives none) is as good as none
+    for name in os.listdir(out / "mentions"):
+        path = out / "mentions" / name
+        table = pq.read_table(path).drop_columns("confidence")
+        pq.write_table(table.append_column("confidence", pa.nulls(table.num_rows, pa.float64())), path)
+    assert load_run(str(out)).has_confidence is False
 
 
 @pytest.fixture(scope="module")
