@@ -405,6 +405,10 @@ def highlight(sentence: str, starts: list[int], ends: list[int]) -> str:
     return "".join(out)
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
 def _fmt_score(c: Counts) -> str:
     if not c.n:
         return "–"
@@ -449,18 +453,18 @@ def _page(run: Run, directory: str) -> str:
     model = (m.get("model") or {}).get("model_version", "unknown model")
     days = sorted({d for a in run.actors for d in a.daily})
     period = f"{days[0]} to {days[-1]}" if len(days) > 1 else (f"{days[0]}" if days else "no dated articles")
+    named = [x for x in run.sources if x is not None]
+    sources = _plural(len(named), "source") + (" and articles without one" if None in run.sources else "")
     parts = [f"<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
              f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
              f"<title>Stance report: {_e(os.path.basename(os.path.abspath(run.output)))}</title>\n"
              f"<style>{STYLE}</style>\n</head>\n<body>\n"
-             f"<h1>How the news portrays {len(run.actors)} actor{'s' if len(run.actors) != 1 else ''}</h1>\n"
-             f"<p>Run <code>{_e(m.get('run_id', '?'))}</code>: {counts.get('articles_analysed', '?')} articles analysed "
-             f"from {len(run.sources)} source{'s' if len(run.sources) != 1 else ''}, {period}; "
-             f"{run.mentions} sentence-actor mentions labelled by <code>{_e(model)}</code>; "
-             f"{counts.get('dead_letters', 0)} records in <code>errors/</code>.</p>\n"
-             "<p class=\"note\">The stance score of a set of mentions is (favor − against) / mentions, from −1 "
-             "(all against) to +1 (all favor). Its 95 % interval adds one pseudo-mention to each label (as the "
-             "Agresti-Coull interval does for a proportion), so a point resting on few mentions shows a wide interval.</p>\n"]
+             f"<h1>How the news portrays {_plural(len(run.actors), 'actor')}</h1>\n"
+             f"<p>Run <code>{_e(m.get('run_id', '?'))}</code>: "
+             f"{_plural(counts.get('articles_analysed', 0), 'article')} analysed"
+             + (f" from {sources}, {period}" if run.mentions else "")
+             + f"; {_plural(run.mentions, 'sentence-actor mention')} labelled by <code>{_e(model)}</code>; "
+             f"{_plural(counts.get('dead_letters', 0), 'record')} in <code>errors/</code>.</p>\n"]
     if not run.mentions:
         parts.append("<p class=\"empty\" id=\"no-mentions\">This run found no mentions of any actor, so there is "
                      "nothing to chart: no sentence of the analysed articles matched an alias in the actors file.</p>\n")
@@ -469,6 +473,10 @@ def _page(run: Run, directory: str) -> str:
         parts.append("</body>\n</html>\n")
         return "".join(parts)
 
+    parts.append("<p class=\"note\">The stance score of a set of mentions is (favor − against) / mentions, from −1 "
+                 "(all against) to +1 (all favor). Its 95 % interval adds one pseudo-mention to each label (as the "
+                 "Agresti-Coull interval does for a proportion), so a point resting on few mentions shows a wide "
+                 "interval.</p>\n")
     charted = [a for a in run.actors if a.total.n]
     parts.append("<nav>" + "".join(f'<a href="#actor-{i}">{_e(a.name)}</a>' for i, a in enumerate(charted)) + "</nav>\n")
     parts.append("<h2 id=\"overview\">Overview</h2>\n")
