@@ -121,7 +121,6 @@ def test_sample_run_report(sample_run, tmp_path, capsys):
     # evidence: the sentence is escaped text and the mention is marked
     assert re.search(r"<td>[^<]*<mark>[^<]+</mark>", page)
     assert not re.search(r"<(script|link)\b", page) and "http" not in re.sub(r"<td>.*?</td>", "", page)
-    shutil.copy(tmp_path / "screenshot.png", os.path.join(sample_run, "report", "screenshot.png"))
 
 
 def test_confidence_column_is_used_when_present(sample_run, tmp_path):
