@@ -78,7 +78,8 @@ def score_interval(favor: int, against: int, neutral: int, z: float = Z95) -> tu
     The score is the mean of +1 (favor), -1 (against) and 0 (neutral) over the mentions. As in the
     Agresti-Coull interval for a proportion, one pseudo-mention is added to each label before the
     mean and its standard error are taken, so a point resting on one or two mentions gets a wide
-    interval instead of a zero-width one. Clipped to [-1, 1]; None without mentions.
+    interval instead of a zero-width one. It treats mentions as independent (mentions in one article
+    are not), so it is the least uncertainty there is. Clipped to [-1, 1]; None without mentions.
     """
     n = favor + against + neutral
     if n == 0:
