@@ -22,10 +22,11 @@ UNLABELLED := datasets/stance/unlabelled.jsonl
 TEACHER_PROBS := datasets/stance/teacher.jsonl
 OUT := out
 
-.PHONY: run test train eval bench clean data help teacher encoder test-encoder
+.PHONY: run report test train eval bench clean data help teacher encoder test-encoder
 
 help:
 	@echo "make run      set up .venv, run on datasets/sample/ into $(OUT)/ with the committed model $(MODEL)"
+	@echo "make report   write $(OUT)/report/index.html (charts and evidence) from the run in $(OUT)/"
 	@echo "make test     run the test suite"
 	@echo "make eval     score the default and the linear model on our test split, conflict-news and"
 	@echo "              NewsMTSC; writes reports/eval.md and reports/eval.json"
@@ -51,6 +52,10 @@ $(LINEAR): $(STAMP) $(TRAIN_DATA) $(filter-out pipeline/stance/encoder.py,$(wild
 
 run: $(STAMP)
 	$(BIN)/stance-pipeline run --input datasets/sample --output $(OUT)
+
+# Charts and evidence from the tables of the run in $(OUT)/ (make run first).
+report: $(STAMP)
+	$(BIN)/stance-pipeline report --output $(OUT)
 
 train: $(STAMP)
 	$(BIN)/stance-pipeline train --data $(TRAIN_DATA) --model $(LINEAR)

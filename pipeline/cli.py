@@ -1,6 +1,6 @@
-"""Command line: ``stance-pipeline run|train|eval|classify`` (``python -m pipeline`` is the same).
+"""Command line: ``stance-pipeline run|train|eval|classify|report`` (``python -m pipeline`` is the same).
 
-A thin layer: it parses arguments and calls ``run``, ``train``, ``evaluate`` and ``classify``. Mistakes
+A thin layer: it parses arguments and calls ``run``, ``train``, ``evaluate``, ``classify`` and ``write_report``. Mistakes
 a user can fix (a missing file, a bad YAML key, a glob that matches nothing) end as one ``Error:``
 line and exit code 1; anything else keeps its traceback.
 """
@@ -116,6 +116,13 @@ def make_parser() -> argparse.ArgumentParser:
     cl.add_argument("--input", default="-", metavar="FILE", help="input file, - for standard input (default)")
     cl.add_argument("--model", default=DEFAULT_MODEL, metavar="PATH",
                     help="model file or directory (default: %(default)s; the linear model: " + LINEAR_MODEL + ")")
+
+    rp = sub.add_parser("report", help="an HTML page with charts and evidence from a finished run", description=(
+        "Read the tables of a finished run and write DIR/report/index.html with PNG charts: per actor, "
+        "the stance score over time (daily and weekly, with mentions and 95% intervals), sources side by "
+        "side, label shares, low-confidence shares (when mentions/ has a confidence column) and the most "
+        "confident sentences per label. Example: stance-pipeline report --output out"))
+    rp.add_argument("--output", required=True, metavar="DIR", help="the output directory of a finished run")
     return parser
 
 
@@ -137,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
             return _teach(args)
         if args.command == "export":
             return _export(args)
+        if args.command == "report":
+            return _report(args)
         return _classify(args)
     except UsageError as exc:
         print(f"Error: {exc}", file=sys.stderr)
@@ -264,6 +273,15 @@ def _eval(args) -> int:
 
     report = evaluate(args.model or [DEFAULT_MODEL], args.train, args.test, args.newsmtsc, args.conflict_news, args.reports)
     print(report["summary"])
+    return 0
+
+
+def _report(args) -> int:
+    from pipeline.report import write_report
+
+    path = write_report(args.output)
+    if not args.quiet:
+        print(f"Wrote {path}")
     return 0
 
 

@@ -38,3 +38,14 @@ def matcher(actors):
     from pipeline.actors import ActorMatcher
 
     return ActorMatcher(actors)
+
+
+@pytest.fixture(scope="session")
+def sample_run(model_path, tmp_path_factory):
+    """The sample corpus (datasets/sample/) run once into a directory named out/, as `make run` does."""
+    from pipeline.cli import main
+
+    out = tmp_path_factory.mktemp("sample") / "out"
+    args = ["-q", "run", "--input", os.path.join(ROOT, "datasets", "sample"), "--output", str(out), "--model", model_path]
+    assert main(args) == 0
+    return out

@@ -17,10 +17,11 @@ def test_readme_has_each_schema(table):
 
 
 @pytest.mark.parametrize("command, words", [
-    ([], ["run", "train", "eval", "classify"]),
+    ([], ["run", "train", "eval", "classify", "report"]),
     (["train"], ["--data", "--format", "--model", "newsmtsc"]),
     (["eval"], ["--model", "--test", "reports/eval.md"]),
     (["classify"], ["--input", "targets", "p_favor"]),
+    (["report"], ["--output", "index.html", "confidence", "stance-pipeline report --output out"]),
 ])
 def test_help(command, words, capsys):
     with pytest.raises(SystemExit) as e:
