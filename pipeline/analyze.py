@@ -13,6 +13,7 @@ import gc
 from typing import TYPE_CHECKING, Optional, Sequence
 
 import apache_beam as beam
+import numpy as np
 from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import ModelHandler, RunInference
 
@@ -101,7 +102,14 @@ def stance_inputs(aa: AnalysedArticle) -> list[tuple[int, str, StanceInput]]:
 def add_stances(batch: Sequence[AnalysedArticle], model: StanceModel) -> list[AnalysedArticle]:
     """Classifies every sentence x actor of a batch of articles with one ``predict_proba`` call."""
     keyed = [(i, idx, actor, x) for i, aa in enumerate(batch) for idx, actor, x in stance_inputs(aa)]
-    proba = model.predict_proba([x for *_, x in keyed])
+    grouped = getattr(model, "predict_proba_grouped", None)
+    if grouped is not None and keyed:  # one article's labels must not depend on its batch (onnx_model.py)
+        per_article: dict[int, list] = {}
+        for i, _, _, x in keyed:
+            per_article.setdefault(i, []).append(x)
+        proba = np.concatenate(grouped(list(per_article.values())))  # keyed is in article order
+    else:
+        proba = model.predict_proba([x for *_, x in keyed])
     found: dict[tuple[int, int], list[tuple[str, Stance]]] = {}
     for (i, idx, actor, _), p in zip(keyed, proba):
         found.setdefault((i, idx), []).append(
