@@ -15,13 +15,14 @@ ENCODER_STAMP := $(ENC_VENV)/.installed
 TRAIN_DATA := datasets/stance/train.jsonl
 OUT := out
 
-.PHONY: run test train eval bench clean data help encoder eval-encoder run-encoder test-encoder
+.PHONY: run test train eval eval-detection bench clean data help encoder eval-encoder run-encoder test-encoder
 
 help:
 	@echo "make run    set up .venv, train the model if missing, run on datasets/sample/ into $(OUT)/"
 	@echo "make test   run the test suite"
 	@echo "make train  (re)train the stance model into $(MODEL)"
-	@echo "make eval   score the model, write reports/eval.md and reports/eval.json"
+	@echo "make eval   score the model, write reports/eval.md and reports/eval.json; then make eval-detection"
+	@echo "make eval-detection  actor detection on conflict-news dev, writes reports/detection.md"
 	@echo "make bench  throughput benchmark, writes reports/bench.md"
 	@echo "make clean  remove .venv, models/, $(OUT)/ and caches"
 	@echo "optional fine-tuned encoder model (about 1.5 GB of packages, 17 min of training on 2 cores):"
@@ -47,6 +48,11 @@ train: $(STAMP)
 
 eval: $(STAMP) $(MODEL)
 	$(BIN)/stance-pipeline eval --model $(MODEL)
+	$(MAKE) eval-detection
+
+# The whole pipeline on ../shared/benchmarks/conflict-news/dev, each excerpt with its preset (about 40 s).
+eval-detection: $(STAMP) $(MODEL)
+	$(BIN)/python -m evaluation.detection --model $(MODEL)
 
 test: $(STAMP) $(MODEL)
 	$(BIN)/python -m pytest tests
