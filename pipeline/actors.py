@@ -157,9 +157,11 @@ class ActorMatcher:
             if self._key_words is not None and self._key_words.isdisjoint(_WORD.findall(folded.lower())):
                 continue
             excluded_spans: dict[str, list[tuple[int, int]]] = {}
-            for index, start, end in self._matches(folded):
+            for index, start, end, coordinated in self._with_coordination(folded, list(self._matches(folded))):
                 candidates = []
                 for claim in self._groups[index]:
+                    if coordinated and claim.context:
+                        continue
                     if claim.capitalised and sentence[start:end].islower():
                         continue
                     if claim.actor not in excluded_spans:
@@ -192,6 +194,23 @@ class ActorMatcher:
             per_span[n] = [resolved.get((n, i), m) for i, m in enumerate(per_span[n])
                            if (n, i) not in resolved or resolved[n, i] is not None]
         return per_span
+
+    def _with_coordination(self, folded: str, matches: list[tuple[int, int, int]]):
+        """``matches`` as (index, start, end, False), plus (index, start, end, True) for the first of two
+        coordinated words whose alias the second one's noun completes: in "Syrian and Russian air
+        forces", "Syrian" stands for the alias "Syrian air forces". Only words no match covers."""
+        extra = []
+        for m in _COORDINATION.finditer(folded):
+            a_start, a_end = m.span(1)
+            if any(s < a_end and a_start < e for _, s, e in matches):
+                continue
+            virtual = folded[a_start:a_end] + " " + folded[m.end():]
+            hit = self._regex.match(virtual)
+            if hit is not None and hit.end() > a_end - a_start + 1:
+                extra.append((hit.lastindex - 1, a_start, a_end))
+        if not extra:
+            return [(*x, False) for x in matches]
+        return sorted([(*x, False) for x in matches] + [(*x, True) for x in extra], key=lambda x: x[1])
 
     def _index_first_words(self, alternatives: list[str]) -> dict[str, tuple[re.Pattern, list[int]]] | None:
         """First word of an alias (folded, lowercase) -> (regex of the aliases starting with it, their
@@ -227,6 +246,8 @@ class ActorMatcher:
 
 
 _WORD = re.compile(r"\w+")
+# "Syrian and Russian air forces": a word, "and", a second word, then the shared noun.
+_COORDINATION = re.compile(r"(?<!\w)(\w+)\s+and\s+\w+\s+(?=\w)", re.IGNORECASE)
 # What may stand between an actor's name and the words it modifies: "Eritrean soldiers", "Turkey's
 # army", "Russia-backed troops".
 _MODIFIER_GAP = re.compile(r"(?:['’]s?)?[\s\-]*(?:(?:backed|led|allied|aligned|supported|trained|controlled)[\s\-]+)?\Z",
