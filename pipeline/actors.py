@@ -249,8 +249,8 @@ _WORD = re.compile(r"\w+")
 # "Syrian and Russian air forces": a word, "and", a second word, then the shared noun.
 _COORDINATION = re.compile(r"(?<!\w)(\w+)\s+and\s+\w+\s+(?=\w)", re.IGNORECASE)
 # What may stand between an actor's name and the words it modifies: "Eritrean soldiers", "Turkey's
-# army", "Russia-backed troops".
-_MODIFIER_GAP = re.compile(r"(?:['’]s?)?[\s\-]*(?:(?:backed|led|allied|aligned|supported|trained|controlled)[\s\-]+)?\Z",
+# army", "Russia-backed troops". A bare hyphen joins a pair instead ("the Russia-regime offensive").
+_MODIFIER_GAP = re.compile(r"(?:['’]s?)?(?:\s+|[\s\-]+(?:backed|led|allied|aligned|supported|trained|controlled)\s+)\Z",
                            re.IGNORECASE)
 
 
