@@ -47,7 +47,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                         help="input files, globs or directories (JSON Lines, CSV, Parquet, .txt; .gz allowed)")
     parser.add_argument("--output", required=True, metavar="DIR",
                         help="output directory; a re-run replaces its tables")
-    parser.add_argument("--actors", default=DEFAULT_ACTORS, metavar="FILE", help="actors YAML (default: %(default)s)")
+    parser.add_argument("--actors", default=DEFAULT_ACTORS, metavar="FILE_OR_PRESET",
+                        help="actors YAML, or a preset in configs/actors/ by name: syria, ukraine, israel, sudan, "
+                             "ethiopia, karabakh, kashmir, yemen, libya, drc, myanmar (default: %(default)s)")
     parser.add_argument("--config", default=None, metavar="FILE",
                         help="run settings YAML: column names, limits, duplicate policy (see configs/pipeline.yaml)")
     parser.add_argument("--model", default=DEFAULT_MODEL, metavar="PATH",
