@@ -26,7 +26,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from pipeline import __version__
-from pipeline.actors import load_actors
+from pipeline.actors import load_actors, presets
 from pipeline.aggregate import (ActorAggregates, DailyAggregates, DropDuplicateIds, article_location,
                                 article_rows, dead_letter_row, mention_rows, run_counts)
 from pipeline.analyze import AnalyseArticles
@@ -48,8 +48,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", required=True, metavar="DIR",
                         help="output directory; a re-run replaces its tables")
     parser.add_argument("--actors", default=DEFAULT_ACTORS, metavar="FILE_OR_PRESET",
-                        help="actors YAML, or a preset in configs/actors/ by name: syria, ukraine, israel, sudan, "
-                             "ethiopia, karabakh, kashmir, yemen, libya, drc, myanmar (default: %(default)s)")
+                        help=f"actors YAML, or a preset in configs/actors/ by name: {', '.join(presets())} "
+                             "(default: %(default)s)")
     parser.add_argument("--config", default=None, metavar="FILE",
                         help="run settings YAML: column names, limits, duplicate policy (see configs/pipeline.yaml)")
     parser.add_argument("--model", default=DEFAULT_MODEL, metavar="PATH",
