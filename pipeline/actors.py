@@ -154,10 +154,16 @@ class ActorMatcher:
             per_span.append(found)
             sentence = text[s_start:s_end]
             folded = fold(sentence)
-            if self._key_words is not None and self._key_words.isdisjoint(_WORD.findall(folded.lower())):
+            lowered = folded.lower()
+            if self._key_words is not None and self._key_words.isdisjoint(_WORD.findall(lowered)):
                 continue
             excluded_spans: dict[str, list[tuple[int, int]]] = {}
-            for index, start, end, coordinated in self._with_coordination(folded, list(self._matches(folded))):
+            matches = self._matches(folded)
+            if "and" in lowered:  # the only sentences with a coordinated form
+                matches = self._with_coordination(folded, list(matches))
+            else:
+                matches = ((*x, False) for x in matches)
+            for index, start, end, coordinated in matches:
                 candidates = []
                 for claim in self._groups[index]:
                     if coordinated and claim.context:

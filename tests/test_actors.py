@@ -251,3 +251,19 @@ def test_countries_and_factions_in_presets(preset, text, expected):
     from pipeline.actors import load_actors
 
     assert {m.actor for m in ActorMatcher(load_actors(preset)).find(text)} == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("SANA said troops shelled the town.", [("assad_regime", "SANA", "explicit"), ("assad_regime", "troops", "context")]),
+    ("Assad said Ankara has 10,000 troops in Idlib.",
+     [("assad_regime", "Assad", "explicit"), ("turkey", "Ankara", "explicit"), ("turkey", "troops", "context")]),
+    ("Assad hailed the Russia-regime offensive and pro-regime forces.",
+     [("assad_regime", "Assad", "explicit"), ("russia", "Russia", "explicit"), ("assad_regime", "regime", "context"),
+      ("assad_regime", "pro-regime forces", "explicit")]),
+    ("Syria's president thanked Syrian and Russian air forces.",
+     [("assad_regime", "Syria's president", "explicit"), ("assad_regime", "Syrian", "explicit"),
+      ("russia", "Russian", "explicit")]),
+    ("The Free Syrian Army entered the capital, Damascus, as government forces left.", []),
+])
+def test_default_actors_read_as_a_reader_does(matcher, text, expected):
+    assert kinds(matcher, text) == expected
