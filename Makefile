@@ -22,14 +22,15 @@ UNLABELLED := datasets/stance/unlabelled.jsonl
 TEACHER_PROBS := datasets/stance/teacher.jsonl
 OUT := out
 
-.PHONY: run report test train eval bench clean data help teacher encoder test-encoder
+.PHONY: run report test train eval eval-detection bench clean data help teacher encoder test-encoder
 
 help:
 	@echo "make run      set up .venv, run on datasets/sample/ into $(OUT)/ with the committed model $(MODEL)"
 	@echo "make report   write $(OUT)/report/index.html (charts and evidence) from the run in $(OUT)/"
 	@echo "make test     run the test suite"
 	@echo "make eval     score the default and the linear model on our test split, conflict-news and"
-	@echo "              NewsMTSC; writes reports/eval.md and reports/eval.json"
+	@echo "              NewsMTSC; writes reports/eval.md and reports/eval.json; then make eval-detection"
+	@echo "make eval-detection  actor detection on conflict-news dev, writes reports/detection.md"
 	@echo "make bench    throughput benchmark, writes reports/bench.md"
 	@echo "make train    (re)train the linear model into $(LINEAR)"
 	@echo "make data     rebuild datasets/stance/*.jsonl from the writers' files"
@@ -62,6 +63,11 @@ train: $(STAMP)
 
 eval: $(STAMP) $(LINEAR)
 	$(BIN)/stance-pipeline eval --model $(MODEL) --model $(LINEAR)
+	$(MAKE) eval-detection
+
+# The whole pipeline on ../shared/benchmarks/conflict-news/dev, each excerpt with its preset (about 40 s).
+eval-detection: $(STAMP)
+	$(BIN)/python -m evaluation.detection --model $(MODEL)
 
 test: $(STAMP) $(LINEAR)
 	$(BIN)/python -m pytest tests

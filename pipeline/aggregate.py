@@ -34,6 +34,7 @@ def mention_rows(aa: AnalysedArticle) -> list[dict]:
                 "aliases": [m.alias for m in mine],
                 "mention_starts": [m.start - s.start for m in mine],
                 "mention_ends": [m.end - s.start for m in mine],
+                "alias_kind": "context" if all(m.context for m in mine) else "explicit",
                 "stance": st.label, "p_favor": st.p_favor, "p_against": st.p_against, "p_neutral": st.p_neutral,
                 "confidence": max(st.p_favor, st.p_against, st.p_neutral),
                 "vader_compound": s.sentiment.compound, "vader_pos": s.sentiment.pos,

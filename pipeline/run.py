@@ -27,7 +27,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 
 from pipeline import __version__
-from pipeline.actors import load_actors
+from pipeline.actors import load_actors, presets
 from pipeline.aggregate import (ActorAggregates, DailyAggregates, DropDuplicateIds, article_location,
                                 article_rows, dead_letter_row, mention_rows, run_counts)
 from pipeline.analyze import AnalyseArticles
@@ -50,7 +50,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                         help="input files, globs or directories (JSON Lines, CSV, Parquet, .txt; .gz allowed)")
     parser.add_argument("--output", required=True, metavar="DIR",
                         help="output directory; a re-run replaces its tables")
-    parser.add_argument("--actors", default=DEFAULT_ACTORS, metavar="FILE", help="actors YAML (default: %(default)s)")
+    parser.add_argument("--actors", default=DEFAULT_ACTORS, metavar="FILE_OR_PRESET",
+                        help=f"actors YAML, or a preset in configs/actors/ by name: {', '.join(presets())} "
+                             "(default: %(default)s)")
     parser.add_argument("--config", default=None, metavar="FILE",
                         help="run settings YAML: column names, limits, duplicate policy (see configs/pipeline.yaml)")
     parser.add_argument("--model", default=DEFAULT_MODEL, metavar="PATH",

@@ -36,6 +36,8 @@ MENTIONS = pa.schema([
     _f("aliases", pa.list_(pa.string()), "the aliases matched, one per mention, in order", False),
     _f("mention_starts", pa.list_(pa.int32()), "start offset of each mention within `sentence`", False),
     _f("mention_ends", pa.list_(pa.int32()), "end offset (exclusive) of each mention within `sentence`", False),
+    _f("alias_kind", pa.string(), "explicit when an alias of the sentence names the actor outright; context when all "
+       "its aliases are context aliases (\"the army\"), which count only in an article that names the actor", False),
     _f("stance", pa.string(), "favor, against or neutral: how the sentence portrays the actor", False),
     _f("p_favor", pa.float64(), "model probability of favor", False),
     _f("p_against", pa.float64(), "model probability of against", False),
