@@ -94,7 +94,7 @@ teacher: $(TEACHER_STAMP)
 # The student: MiniLM on the gold labels and the teacher's probabilities, then ONNX (int8 where it
 # keeps the labels) with a temperature fitted on the calibration split.
 encoder: $(ENCODER_STAMP)
-	$(ENC_BIN)/stance-pipeline train --encoder --data $(TRAIN_DATA) --teacher $(TEACHER_PROBS) --unlabelled $(UNLABELLED) --model $(ENCODER)
+	$(ENC_BIN)/stance-pipeline train --encoder --epochs 2 --data $(TRAIN_DATA) --teacher $(TEACHER_PROBS) --unlabelled $(UNLABELLED) --model $(ENCODER)
 	$(ENC_BIN)/stance-pipeline export --model $(ENCODER) --out $(MODEL)
 
 test-encoder: $(ENCODER_STAMP)

@@ -1,14 +1,14 @@
-"""Optional stance model: a small sentence encoder fine-tuned on our labelled data.
+"""Fine-tuned encoder stance models, in torch: training, and loading for export and evaluation.
 
-    make encoder          (installs the [encoder] extra, then: stance-pipeline train --encoder)
-    stance-pipeline run --input ... --output ... --model models/stance-encoder
+    make teacher          (all-mpnet-base-v2, the teacher: stance-pipeline train --encoder --base mpnet)
+    make encoder          (all-MiniLM-L6-v2, the student, distilled from the teacher's probabilities,
+                           then exported to the ONNX model a run serves: export.py, onnx_model.py)
 
-all-MiniLM-L6-v2 (6 layers, 22M parameters) with the target's mentions wrapped in ``<t> … </t>`` and
-other actors' in ``<o> … </o>`` (ordinary word pieces: no new vocabulary), pooled twice (the mean over
-the whole sentence and the mean over the target's marked tokens, side by side), then a linear head over
-favor / against / neutral, fine-tuned end to end. It reads real news far better than the
-default TF-IDF model (README, "Stance model") but is about 50 times slower, so it is an extra: the
-default install never imports torch.
+The target's mentions are wrapped in ``<t> … </t>`` and other actors' in ``<o> … </o>`` (ordinary word
+pieces: no new vocabulary; ``marking.py``), the encoder's output is pooled twice (the mean over the
+whole sentence and the mean over the target's marked tokens, side by side), then a linear head over
+favor / against / neutral, fine-tuned end to end. Runs never need this module: the default install
+has no torch, and the served model is the ONNX export.
 
 A model is a directory: ``encoder.json`` (versions, hashes, settings), ``encoder/`` (the fine-tuned
 encoder's config, safetensors weights and tokenizer) and ``head.safetensors``. Loading reads tensors
