@@ -7,10 +7,9 @@ The teacher (all-mpnet-base-v2 fine-tuned on our training split, about an hour o
 and too large to serve; the student (MiniLM, served with ONNX Runtime) learns from its probabilities.
 Committing them means ``make encoder`` retrains the student in minutes without the teacher.
 
-The teacher answers through an int8 ONNX export of itself (``export.py``): about five times faster
-than torch on this machine's two cores (15,000 inputs in minutes instead of half an hour), and its
-labels agree with fp32's on all but a few percent of inputs (measured on the calibration split and
-logged).
+The teacher answers through an fp32 ONNX export of itself (``export.py``), faster than torch and
+with the same probabilities. Not int8: the int8 export of the teacher gave another label than fp32
+on 9.9 % of 303 inputs (2026-12-08), too much noise in what the student learns.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ import numpy as np
 
 from pipeline.stance.data import read_examples, read_unlabelled
 from pipeline.stance.encoder import example_key, load_encoder_model
-from pipeline.stance.export import export_graph, quantize
+from pipeline.stance.export import export_graph
 from pipeline.stance.onnx_model import MARKER_FILE, MODEL_FILE, TOKENIZER_FILE, load_onnx_model
 
 _LOG = logging.getLogger(__name__)
@@ -47,11 +46,11 @@ def teach(model_dir: str, data_paths: list[str], out: str, batch_size: int = 64)
         for x in _inputs(path):
             inputs.setdefault(example_key(x), x)
     keys = sorted(inputs)
-    served = _int8(model_dir, model)
+    served = _fp32(model_dir, model)
     try:
         sample = [inputs[k] for k in keys[::max(1, len(keys) // 300)]]
-        agree = np.mean(served.predict_proba(sample).argmax(1) == model.predict_proba(sample).argmax(1))
-        _LOG.info("teach: the int8 teacher's labels agree with fp32's on %.1f %% of %d inputs", 100 * agree, len(sample))
+        gap = float(np.abs(served.predict_proba(sample) - model.predict_proba(sample)).max())
+        _LOG.info("teach: ONNX and torch probabilities differ by at most %.2g on %d inputs", gap, len(sample))
         proba = served.predict_proba([inputs[k] for k in keys], batch_size=batch_size)
     finally:
         shutil.rmtree(served.meta["directory"], ignore_errors=True)
@@ -61,19 +60,16 @@ def teach(model_dir: str, data_paths: list[str], out: str, batch_size: int = 64)
             f.write(json.dumps({"key": k, "p": [round(float(v), 5) for v in p]}) + "\n")
     with open(out + ".meta.json", "w", encoding="utf-8") as f:
         json.dump({"teacher": model.model_version, "teacher_training_data_hash": model.training_data_hash,
-                   "runtime": "onnx int8", "int8_label_agreement_with_fp32": round(float(agree), 4),
+                   "runtime": "onnx fp32", "max_gap_to_torch": gap,
                    "inputs": len(keys), "data": [os.path.basename(p) for p in data_paths]}, f, indent=2)
         f.write("\n")
     return len(keys)
 
 
-def _int8(model_dir: str, model):
-    """The teacher as a temporary int8 ONNX model directory (deleted by the caller)."""
+def _fp32(model_dir: str, model):
+    """The teacher as a temporary fp32 ONNX model directory (deleted by the caller)."""
     tmp = tempfile.mkdtemp(prefix="stance-teacher-")
-    fp32 = os.path.join(tmp, "fp32.onnx")
-    export_graph(model_dir, fp32)
-    quantize(fp32, os.path.join(tmp, MODEL_FILE))
-    os.remove(fp32)
+    export_graph(model_dir, os.path.join(tmp, MODEL_FILE))
     model.tokenizer.backend_tokenizer.save(os.path.join(tmp, TOKENIZER_FILE))
     with open(os.path.join(tmp, MARKER_FILE), "w", encoding="utf-8") as f:
         json.dump({"format_version": 1, "model_version": model.model_version, "temperature": 1.0,
