@@ -1,7 +1,7 @@
 """The report as a person sees it: each page is opened in headless Chromium, which must load every
 chart; each chart must show data; the screenshot must show a page. Runs come from the real pipeline:
 the sample corpus, a one-day run with many actors and sources and HTML in the text, a run with no
-mentions, and the sample run with a ``confidence`` column added to mentions/."""
+mentions, and the sample run without its ``confidence`` column."""
 
 import json
 import os
@@ -114,8 +114,9 @@ def test_sample_run_report(sample_run, tmp_path, capsys):
     assert main(["report", "--output", str(sample_run)]) == 0
     assert capsys.readouterr().out == f"Wrote {sample_run}/report/index.html\n"
     page, images = assert_page_works(sample_run, tmp_path)
-    assert len(images) == 1 + 2 * 3  # the overview, and per actor the time series and the sources
-    assert 'id="no-confidence"' in page and "confidence.png" not in page
+    # the overview, the low-confidence shares, and per actor the time series and the sources
+    assert len(images) == 1 + 1 + 2 * 3
+    assert 'id="no-confidence"' not in page and "confidence.png" in page
     for name in ("Turkey", "Russia", "Assad regime", "The Bosphorus Chronicle", "Volga Herald"):
         assert name in page
     # evidence: the sentence is escaped text and the mention is marked
@@ -123,14 +124,10 @@ def test_sample_run_report(sample_run, tmp_path, capsys):
     assert not re.search(r"<(script|link)\b", page) and "http" not in re.sub(r"<td>.*?</td>", "", page)
 
 
-def test_confidence_column_is_used_when_present(sample_run, tmp_path):
+def test_confidence_column_is_used_and_its_absence_said(sample_run, tmp_path):
     out = tmp_path / "out"
     shutil.copytree(sample_run, out, ignore=shutil.ignore_patterns("report"))
-    for name in os.listdir(out / "mentions"):
-        path = out / "mentions" / name
-        table = pq.read_table(path)
-        confidence = pc.max_element_wise(table["p_favor"], pc.max_element_wise(table["p_against"], table["p_neutral"]))
-        pq.write_table(table.append_column("confidence", confidence), path)
+    confidence = pq.read_table(out / "mentions")["confidence"]
     write_report(str(out))
     page, images = assert_page_works(out, tmp_path)
     assert "confidence.png" in [i["src"] for i in images]
@@ -139,12 +136,18 @@ def test_confidence_column_is_used_when_present(sample_run, tmp_path):
     totals = re.findall(r"\((\d+)/(\d+)\)</td>", page)  # the overview table: low / mentions, per actor
     assert sum(int(a) for a, _ in totals) == low and sum(int(b) for _, b in totals) == len(confidence)
 
-    # a column without values (a model that gives none) is as good as none
+    # a column without values (a model that gives none) is as good as none, and so is no column
     for name in os.listdir(out / "mentions"):
         path = out / "mentions" / name
         table = pq.read_table(path).drop_columns("confidence")
         pq.write_table(table.append_column("confidence", pa.nulls(table.num_rows, pa.float64())), path)
     assert load_run(str(out)).has_confidence is False
+    for name in os.listdir(out / "mentions"):
+        path = out / "mentions" / name
+        pq.write_table(pq.read_table(path).drop_columns("confidence"), path)
+    write_report(str(out))
+    page, images = assert_page_works(out, tmp_path)
+    assert 'id="no-confidence"' in page and "confidence.png" not in [i["src"] for i in images]
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +174,7 @@ def one_day_run(model_path, tmp_path_factory):
 def test_one_day_many_actors_and_sources(one_day_run, tmp_path):
     write_report(str(one_day_run))
     page, images = assert_page_works(one_day_run, tmp_path)
-    assert len(images) == 1 + 2 * 5
+    assert len(images) == 1 + 1 + 2 * 5
     assert "This run has mentions on a single day." in page
     sentences = pq.read_table(one_day_run / "mentions")["sentence"].to_pylist()
     assert any("<img src=x onerror=alert(1)>" in s for s in sentences)
