@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
+import os
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 
 import apache_beam as beam
@@ -62,8 +66,13 @@ def labels(aa):
             for s in aa.sentences for actor, st in s.stances]
 
 
+def _dump(rows, path):
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(sorted(rows), f)
+
+
 def one_run(kind: str, files, actors, config, model: str, threads: int) -> tuple[float, list]:
-    found = []
+    out = os.path.join(tempfile.mkdtemp(prefix="ri-compare-"), "labels.json")
     started = time.perf_counter()
     with beam.Pipeline(runner=FnApiRunner(), options=PipelineOptions([])) as p:
         read, _ = p | ReadArticles(files, config)
@@ -74,8 +83,12 @@ def one_run(kind: str, files, actors, config, model: str, threads: int) -> tuple
             classified, _ = scored | ClassifyStance(model, config.batch_size, threads)
         else:
             classified = scored | DoFnStance(model, config.batch_size, threads)
-        _ = classified | beam.FlatMap(labels) | beam.combiners.ToList() | beam.Map(found.extend)
-    return time.perf_counter() - started, sorted(found)
+        _ = classified | beam.FlatMap(labels) | beam.combiners.ToList() | beam.Map(_dump, out)
+    seconds = time.perf_counter() - started
+    with open(out, encoding="utf-8") as f:
+        found = [tuple(r) for r in json.load(f)]
+    shutil.rmtree(os.path.dirname(out), ignore_errors=True)
+    return seconds, found
 
 
 def main() -> int:
@@ -94,7 +107,7 @@ def main() -> int:
             times[kind].append(seconds)
             results[kind] = found
             print(f"round {r + 1} {kind:>12}: {seconds:6.1f} s, {len(found)} mentions", flush=True)
-    same = results["runinference"] == results["dofn"]
+    same = results["runinference"] == results["dofn"] and len(results["dofn"]) > 0
     for kind, t in times.items():
         print(f"{kind:>12}: median {statistics.median(t):.1f} s over {len(t)} rounds")
     print(f"ratio RunInference / DoFn: {statistics.median(times['runinference']) / statistics.median(times['dofn']):.3f}; "
