@@ -3,7 +3,7 @@
 Marking and the missing-extra error run everywhere. The rest needs the [encoder] extra (`make
 test-encoder` installs it and trains the model): with torch installed these tests use the model named by
 STANCE_ENCODER_MODEL, or else fine-tune a tiny one on 64 training examples, which checks the code,
-not the accuracy (`make eval-encoder` measures that). Without torch they are skipped.
+not the accuracy (`make eval` measures the served model). Without torch they are skipped.
 """
 
 import builtins

@@ -61,29 +61,34 @@ def shingles(text: str) -> set:
     return set(zip(w, w[1:], w[2:])) | set(w)
 
 
-def load_parts() -> list[dict]:
-    rows = []
-    for path in sorted(glob.glob(os.path.join(HERE, "parts", "*.jsonl"))):
+def raw_lines(folder: str):
+    """(file prefix, line number, record, NFC sentence, spans of its mention strings) for every line
+    of the writers' files in ``folder``."""
+    for path in sorted(glob.glob(os.path.join(HERE, folder, "*.jsonl"))):
         prefix = os.path.splitext(os.path.basename(path))[0]
         for n, line in enumerate(open(path, encoding="utf-8"), 1):
             if not line.strip():
                 continue
             r = json.loads(line)
             sentence = unicodedata.normalize("NFC", r["sentence"].strip())
-            mentions = [unicodedata.normalize("NFC", m) for m in r["mentions"]]
-            targets = spans_of(sentence, mentions)
-            if targets and r.get("pronouns"):
-                targets = sorted(targets + pronoun_spans(sentence, r["pronouns"]))
-            if not targets:
-                print(f"skip {prefix}:{n}: no mention found", file=sys.stderr)
-                continue
-            doc = r["doc_id"] if r["doc_id"].startswith(prefix) else f"{prefix}-{r['doc_id']}"
-            out = {"id": f"{prefix}-{n:05d}", "doc_id": doc, "sentence": sentence, "actor": r["actor"],
-                   "actor_kind": r["actor_kind"], "targets": targets, "label": r["label"],
-                   "register": r.get("register", "wire")}
-            if r.get("rationale"):
-                out["rationale"] = r["rationale"]
-            rows.append(out)
+            yield prefix, n, r, sentence, spans_of(sentence, [unicodedata.normalize("NFC", m) for m in r["mentions"]])
+
+
+def load_parts() -> list[dict]:
+    rows = []
+    for prefix, n, r, sentence, targets in raw_lines("parts"):
+        if targets and r.get("pronouns"):
+            targets = sorted(targets + pronoun_spans(sentence, r["pronouns"]))
+        if not targets:
+            print(f"skip {prefix}:{n}: no mention found", file=sys.stderr)
+            continue
+        doc = r["doc_id"] if r["doc_id"].startswith(prefix) else f"{prefix}-{r['doc_id']}"
+        out = {"id": f"{prefix}-{n:05d}", "doc_id": doc, "sentence": sentence, "actor": r["actor"],
+               "actor_kind": r["actor_kind"], "targets": targets, "label": r["label"],
+               "register": r.get("register", "wire")}
+        if r.get("rationale"):
+            out["rationale"] = r["rationale"]
+        rows.append(out)
     return rows
 
 
@@ -215,17 +220,10 @@ def build_unlabelled(held_out: list[dict]) -> list[dict]:
     spans, for the student to learn from its teacher. A sentence near-duplicating one of the held-out
     splits is dropped, so the teacher's view of it cannot leak into the student."""
     rows = []
-    for path in sorted(glob.glob(os.path.join(HERE, "unlabelled", "*.jsonl"))):
-        prefix = os.path.splitext(os.path.basename(path))[0]
-        for n, line in enumerate(open(path, encoding="utf-8"), 1):
-            if not line.strip():
-                continue
-            r = json.loads(line)
-            sentence = unicodedata.normalize("NFC", r["sentence"].strip())
-            targets = spans_of(sentence, [unicodedata.normalize("NFC", m) for m in r["mentions"]])
-            if targets:
-                rows.append({"id": f"{prefix}-{n:05d}", "doc_id": f"{prefix}-{r['doc_id']}", "sentence": sentence,
-                             "actor": r["actor"], "actor_kind": r.get("actor_kind", ""), "targets": targets})
+    for prefix, n, r, sentence, targets in raw_lines("unlabelled"):
+        if targets:
+            rows.append({"id": f"{prefix}-{n:05d}", "doc_id": f"{prefix}-{r['doc_id']}", "sentence": sentence,
+                         "actor": r["actor"], "actor_kind": r.get("actor_kind", ""), "targets": targets})
     rows = dedupe(rows)
     index: dict = {}
     for r in held_out:
