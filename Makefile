@@ -36,7 +36,7 @@ help:
 	@echo "make data     rebuild datasets/stance/*.jsonl from the writers' files"
 	@echo "make clean    remove .venv, $(ENC_VENV), trained models, $(OUT)/ and caches (keeps $(MODEL))"
 	@echo "Retraining the default model (torch in $(ENC_VENV), about 1.5 GB of packages):"
-	@echo "make encoder  train the MiniLM student from the committed teacher probabilities (about 30 min"
+	@echo "make encoder  train the MiniLM student from the committed teacher probabilities (about 20 min"
 	@echo "              on 2 cores) and export it to $(MODEL)"
 	@echo "make teacher  fine-tune the all-mpnet-base-v2 teacher (about an hour on 2 cores) and rewrite"
 	@echo "              $(TEACHER_PROBS)"

@@ -100,7 +100,9 @@ def stance_inputs(aa: AnalysedArticle) -> list[tuple[int, str, StanceInput]]:
 
 
 def add_stances(batch: Sequence[AnalysedArticle], model: StanceModel) -> list[AnalysedArticle]:
-    """Classifies every sentence x actor of a batch of articles with one ``predict_proba`` call."""
+    """Classifies every sentence x actor of a batch of articles: one ``predict_proba`` call for the
+    batch, or, for a model that offers ``predict_proba_grouped`` (the int8 ONNX model), calls of
+    each article's own."""
     keyed = [(i, idx, actor, x) for i, aa in enumerate(batch) for idx, actor, x in stance_inputs(aa)]
     grouped = getattr(model, "predict_proba_grouped", None)
     if grouped is not None and keyed:  # one article's labels must not depend on its batch (onnx_model.py)
