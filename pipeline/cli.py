@@ -263,7 +263,7 @@ def _export(args) -> int:
 
     held = read_examples(args.calibration)
     meta = export(args.model, args.out, [e.input for e in held], [e.label for e in held],
-                  [e.input for e in held], [e.label for e in held], extra_meta={"fingerprint": fingerprint()})
+                  extra_meta={"fingerprint": fingerprint()})
     print(f"Saved {meta['model_version']} ({meta['quantization']}, temperature {meta['temperature']}) to {args.out}")
     return 0
 

@@ -8,9 +8,9 @@
    fast, but costs some graphs labels (the teacher's int8 export changed 9.9 % of them). The first
    of ``VARIANTS`` that keeps fp32's labels and accuracy on the calibration split ships: all int8,
    int8 but for the layers that lose most, or fp32 arithmetic from fp16 storage (half the file).
-3. Calibration: one temperature, fitted by log-loss on held-out labelled examples (``--calibration``),
-   divides the logits so that the probabilities mean what they say (expected calibration error in
-   ``make eval``).
+3. Calibration: one temperature, fitted by log-loss on the same held-out labelled examples
+   (``--calibration``), divides the logits so that the probabilities mean what they say (expected
+   calibration error in ``make eval``).
 
 Deterministic for the same model directory: the same graph, the same quantized weights.
 """
@@ -46,12 +46,11 @@ def fingerprint(root: str = ".") -> dict:
     return out
 
 
-def export_graph(model_dir: str, path: str) -> None:
-    """The fp32 ONNX graph of an encoder model directory (``encoder.py``)."""
-    from pipeline.stance.encoder import _torch, load_encoder_model
+def export_graph(model, path: str) -> None:
+    """The fp32 ONNX graph of a loaded encoder model (``encoder.load_encoder_model``)."""
+    from pipeline.stance.encoder import _torch
 
     torch = _torch()
-    model = load_encoder_model(model_dir)
     net = model.net.eval()
 
     class Graph(torch.nn.Module):
@@ -75,6 +74,20 @@ def export_graph(model_dir: str, path: str) -> None:
                           dynamic_axes={"input_ids": axes, "attention_mask": axes, "target_mask": axes,
                                         "logits": {0: "batch"}},
                           opset_version=17, dynamo=False, do_constant_folding=True)
+
+
+def write_model_dir(directory: str, graph: str, model, meta: dict) -> str:
+    """A servable model directory (``onnx_model.py``): ``graph`` moved in as ``model.onnx``, the
+    encoder's tokenizer and ``meta`` as ``onnx.json``."""
+    os.makedirs(directory, exist_ok=True)
+    shutil.move(graph, os.path.join(directory, MODEL_FILE))
+    model.tokenizer.backend_tokenizer.save(os.path.join(directory, TOKENIZER_FILE))
+    with open(os.path.join(directory, MARKER_FILE), "w", encoding="utf-8") as f:
+        json.dump({"format_version": FORMAT_VERSION, "labels": list(LABELS), "max_length": model.meta["max_length"],
+                   "pooling": model.pooling, "pad_id": int(model.tokenizer.pad_token_id or 0),
+                   "temperature": 1.0, **meta}, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    return directory
 
 
 def quantize(fp32: str, int8: str, exclude: Sequence[str] = ()) -> None:
@@ -145,81 +158,63 @@ def _macro_f1(gold, pred) -> float:
     return float(f1_score(gold, pred, labels=list(LABELS), average="macro", zero_division=0))
 
 
-def export(model_dir: str, out: str, check: Sequence[StanceInput], check_gold: Sequence[str],
-           calibration: Sequence[StanceInput], calibration_gold: Sequence[str],
+def export(model_dir: str, out: str, held_out: Sequence[StanceInput], held_out_gold: Sequence[str],
            min_agreement: float = 0.95, max_f1_loss: float = 0.01, extra_meta: dict | None = None) -> dict:
     """Writes the served model directory ``out`` and returns its ``onnx.json``.
 
-    The first of ``VARIANTS`` whose labels on ``check`` agree with fp32's on at least
-    ``min_agreement`` of inputs and whose macro-F1 there is at most ``max_f1_loss`` below fp32's
-    ships; every candidate's figures are recorded."""
-    with open(os.path.join(model_dir, "encoder.json"), encoding="utf-8") as f:
-        source = json.load(f)
+    The first of ``VARIANTS`` whose labels on the held-out examples agree with fp32's on at least
+    ``min_agreement`` of them and whose macro-F1 there is at most ``max_f1_loss`` below fp32's ships,
+    its temperature fitted on the same examples; every candidate's figures are recorded."""
     from pipeline.stance.encoder import load_encoder_model
 
-    tokenizer = load_encoder_model(model_dir).tokenizer
+    model = load_encoder_model(model_dir)
+    source = model.meta
     tmp = tempfile.mkdtemp(prefix="stance-export-")
     try:
+        identity = {"model_version": "", "training_data_hash": source["training_data_hash"],
+                    "source": source["model_version"], "base": source.get("base"), "teacher": source.get("teacher")}
+
+        def logits_of(d):
+            return load_onnx_model(d, threads=os.cpu_count()).logits(list(held_out))
+
+        def labels_of(logits):
+            return [LABELS[i] for i in logits.argmax(axis=1)]
+
         fp32 = os.path.join(tmp, "fp32.onnx")
-        export_graph(model_dir, fp32)
-        tokenizer.backend_tokenizer.save(os.path.join(tmp, TOKENIZER_FILE))
-        meta = {"format_version": FORMAT_VERSION, "model_version": "", "training_data_hash": source["training_data_hash"],
-                "labels": list(LABELS), "max_length": source["max_length"], "pooling": source.get("pooling", "mean"),
-                "pad_id": int(tokenizer.pad_token_id or 0), "temperature": 1.0, "source": source["model_version"],
-                "base": source.get("base"), "teacher": source.get("teacher")}
-
-        def directory(name, graph):
-            d = os.path.join(tmp, name.replace(" ", "_").replace(",", ""))
-            os.makedirs(d)
-            shutil.move(graph, os.path.join(d, MODEL_FILE))
-            shutil.copy(os.path.join(tmp, TOKENIZER_FILE), d)
-            with open(os.path.join(d, MARKER_FILE), "w", encoding="utf-8") as f:
-                json.dump({**meta, "model_version": name}, f)
-            return d
-
-        def labels_of(d):
-            model = load_onnx_model(d, threads=os.cpu_count())
-            return [LABELS[i] for i in model.logits(list(check)).argmax(axis=1)]
-
-        reference = directory("fp32", fp32)
-        ref_labels = labels_of(reference)
-        ref_f1 = _macro_f1(check_gold, ref_labels)
+        export_graph(model, fp32)
+        reference = write_model_dir(os.path.join(tmp, "fp32"), fp32, model, identity)
+        ref_labels = labels_of(logits_of(reference))
+        ref_f1 = _macro_f1(held_out_gold, ref_labels)
         candidates, chosen = [], None
-        for name, make in VARIANTS:
+        for n, (name, make) in enumerate(VARIANTS):
             graph = os.path.join(tmp, "candidate.onnx")
             make(os.path.join(reference, MODEL_FILE), graph)
-            d = directory(name, graph)
-            got = labels_of(d)
+            d = write_model_dir(os.path.join(tmp, f"candidate-{n}"), graph, model, identity)
+            logits = logits_of(d)
+            got = labels_of(logits)
             c = {"variant": name, "bytes": os.path.getsize(os.path.join(d, MODEL_FILE)),
                  "label_agreement": round(float(np.mean([a == b for a, b in zip(ref_labels, got)])), 4),
-                 "macro_f1": round(_macro_f1(check_gold, got), 4)}
+                 "macro_f1": round(_macro_f1(held_out_gold, got), 4)}
             candidates.append(c)
             _LOG.info("export: %s: %d bytes, labels agree with fp32 on %.1f %% of %d, macro-F1 %.3f (fp32 %.3f)",
                       name, c["bytes"], 100 * c["label_agreement"], len(got), c["macro_f1"], ref_f1)
+            chosen = (name, d, logits)
             if c["label_agreement"] >= min_agreement and ref_f1 - c["macro_f1"] <= max_f1_loss:
-                chosen = (name, d)
                 break
-        if chosen is None:  # nothing kept the labels: the last candidate keeps fp32's arithmetic
-            chosen = (candidates[-1]["variant"], d)
-        served = load_onnx_model(chosen[1], threads=os.cpu_count())
-        temperature = fit_temperature(served.logits(list(calibration)), calibration_gold) if calibration else 1.0
-        with open(os.path.join(chosen[1], MODEL_FILE), "rb") as f:
+        # If nothing kept the labels, the last candidate (fp32 arithmetic) ships.
+        name, d, logits = chosen
+        temperature = fit_temperature(logits, held_out_gold) if len(held_out) else 1.0
+        with open(os.path.join(d, MODEL_FILE), "rb") as f:
             graph_hash = hashlib.sha256(f.read()).hexdigest()
-        tag = "int8" if chosen[0].startswith("int8") else "fp32"
-        meta.update({
-            "model_version": f"{source['model_version']}-onnx-{tag}-{graph_hash[:6]}",
-            "temperature": temperature, "quantization": chosen[0],
-            "variant_check": {"inputs": len(ref_labels), "macro_f1_fp32": round(ref_f1, 4), "candidates": candidates,
-                              "rule": f"first with label agreement >= {min_agreement} and macro-F1 loss <= {max_f1_loss}"},
-            "calibration_examples": len(calibration), **(extra_meta or {})})
+        tag = "int8" if name.startswith("int8") else "fp32"
+        meta = {**identity, "model_version": f"{source['model_version']}-onnx-{tag}-{graph_hash[:6]}",
+                "temperature": temperature, "quantization": name,
+                "variant_check": {"inputs": len(ref_labels), "macro_f1_fp32": round(ref_f1, 4), "candidates": candidates,
+                                  "rule": f"first with label agreement >= {min_agreement} and macro-F1 loss <= {max_f1_loss}"},
+                "calibration_examples": len(held_out), **(extra_meta or {})}
         if os.path.isdir(out):
             shutil.rmtree(out)
-        os.makedirs(out)
-        shutil.copy(os.path.join(chosen[1], MODEL_FILE), out)
-        shutil.copy(os.path.join(tmp, TOKENIZER_FILE), out)
-        with open(os.path.join(out, MARKER_FILE), "w", encoding="utf-8") as f:
-            json.dump(meta, f, indent=2, ensure_ascii=False)
-            f.write("\n")
+        write_model_dir(out, os.path.join(d, MODEL_FILE), model, meta)
         return meta
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

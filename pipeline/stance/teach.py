@@ -15,9 +15,8 @@ on 9.9 % of 303 inputs (2026-12-08), too much noise in what the student learns.
 from __future__ import annotations
 
 import json
-import os
-
 import logging
+import os
 import shutil
 import tempfile
 
@@ -25,8 +24,8 @@ import numpy as np
 
 from pipeline.stance.data import read_examples, read_unlabelled
 from pipeline.stance.encoder import example_key, load_encoder_model
-from pipeline.stance.export import export_graph
-from pipeline.stance.onnx_model import MARKER_FILE, MODEL_FILE, TOKENIZER_FILE, load_onnx_model
+from pipeline.stance.export import export_graph, write_model_dir
+from pipeline.stance.onnx_model import load_onnx_model
 
 _LOG = logging.getLogger(__name__)
 
@@ -46,14 +45,18 @@ def teach(model_dir: str, data_paths: list[str], out: str, batch_size: int = 64)
         for x in _inputs(path):
             inputs.setdefault(example_key(x), x)
     keys = sorted(inputs)
-    served = _fp32(model_dir, model)
+    tmp = tempfile.mkdtemp(prefix="stance-teacher-")
     try:
+        graph = os.path.join(tmp, "fp32.onnx")
+        export_graph(model, graph)
+        served = load_onnx_model(write_model_dir(os.path.join(tmp, "model"), graph, model, {
+            "model_version": model.model_version, "training_data_hash": model.training_data_hash}), threads=os.cpu_count())
         sample = [inputs[k] for k in keys[::max(1, len(keys) // 300)]]
         gap = float(np.abs(served.predict_proba(sample) - model.predict_proba(sample)).max())
         _LOG.info("teach: ONNX and torch probabilities differ by at most %.2g on %d inputs", gap, len(sample))
         proba = served.predict_proba([inputs[k] for k in keys], batch_size=batch_size)
     finally:
-        shutil.rmtree(served.meta["directory"], ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
     with open(out, "w", encoding="utf-8") as f:
         for k, p in zip(keys, proba):
@@ -65,14 +68,3 @@ def teach(model_dir: str, data_paths: list[str], out: str, batch_size: int = 64)
         f.write("\n")
     return len(keys)
 
-
-def _fp32(model_dir: str, model):
-    """The teacher as a temporary fp32 ONNX model directory (deleted by the caller)."""
-    tmp = tempfile.mkdtemp(prefix="stance-teacher-")
-    export_graph(model_dir, os.path.join(tmp, MODEL_FILE))
-    model.tokenizer.backend_tokenizer.save(os.path.join(tmp, TOKENIZER_FILE))
-    with open(os.path.join(tmp, MARKER_FILE), "w", encoding="utf-8") as f:
-        json.dump({"format_version": 1, "model_version": model.model_version, "temperature": 1.0,
-                   "training_data_hash": model.training_data_hash, "max_length": model.meta["max_length"],
-                   "pad_id": int(model.tokenizer.pad_token_id or 0), "directory": tmp}, f)
-    return load_onnx_model(tmp, threads=os.cpu_count())
